@@ -1,0 +1,43 @@
+"""The ``ctxrouter`` command line: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ctxrouter.cli.state import AppState
+
+app = typer.Typer(
+    name="ctxrouter",
+    help="Give every agent of an agent fleet the right Claude model for the job.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Config file (TOML). Default: $CTXROUTER_CONFIG or ~/.config/ctxrouter/config.toml."),
+    ] = None,
+) -> None:
+    ctx.obj = AppState(config_file=config)
+
+
+def _register() -> None:
+    """Attach the command groups. Each module owns its commands."""
+    from ctxrouter.cli import agents
+
+    app.add_typer(agents.app, name="agents", help="List, show and lint agent definitions.")
+
+
+_register()
+
+
+def main() -> None:
+    app()

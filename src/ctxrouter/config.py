@@ -1,0 +1,138 @@
+"""One typed configuration object.
+
+Precedence, highest first: explicit arguments to :meth:`Settings.load` (CLI flags, API
+arguments) > environment variables ``CTXROUTER_*`` > the config file > defaults.
+
+The config file is TOML, found at ``$CTXROUTER_CONFIG`` or else
+``<user config dir>/ctxrouter/config.toml`` (``~/.config/ctxrouter/config.toml`` on Linux).
+Nothing is read at import time: call :meth:`Settings.load` once and hand the result down.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from ctxrouter.errors import ConfigError, did_you_mean
+from ctxrouter.policy.tier import Tier
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("CTXROUTER_CONFIG")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_config_dir("ctxrouter")) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("ctxrouter"))
+
+
+class Settings(BaseSettings):
+    """Everything ctxrouter can be told. Frozen: build a new one to change it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CTXROUTER_",
+        frozen=True,
+        extra="forbid",
+        env_nested_delimiter="__",
+    )
+
+    agent_dirs: tuple[Path, ...] = Field(
+        default=(), description="Folders of agent .md files; they override built-ins by name."
+    )
+    include_builtin_agents: bool = Field(
+        default=True, description="Load the 67 agents of the default catalog."
+    )
+    models_file: Path | None = Field(
+        default=None,
+        description="A YAML price table whose rows extend or override the shipped one.",
+    )
+    tier_models: dict[Tier, str] = Field(
+        default_factory=dict,
+        description="Override the model id a tier maps to, e.g. {sonnet = 'claude-sonnet-5'}.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir, description="Where state is kept.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+    @classmethod
+    def load(cls, config_file: Path | None = None, **overrides: Any) -> Settings:
+        """Build settings; ``overrides`` that are ``None`` are ignored (unset CLI flags)."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        token = _CONFIG_FILE_OVERRIDE.set(config_file) if config_file else None
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            raise ConfigError(_format_validation(exc, config_file or default_config_path())) from None
+        finally:
+            if token is not None:
+                _CONFIG_FILE_OVERRIDE.reset(token)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "ctxrouter.db"
+
+
+# The config file chosen by Settings.load(config_file=...) for this call only.
+_CONFIG_FILE_OVERRIDE: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
+    "ctxrouter_config_file", default=None
+)
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the TOML config file, if there is one."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        path = _CONFIG_FILE_OVERRIDE.get() or default_config_path()
+        self._path = path
+        self._data: dict[str, Any] = {}
+        if path.is_file():
+            try:
+                self._data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        elif _CONFIG_FILE_OVERRIDE.get() is not None:
+            raise ConfigError(f"{path}: config file not found")
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        known = set(self.settings_cls.model_fields)
+        unknown = sorted(set(self._data) - known)
+        if unknown:
+            hints = []
+            for key in unknown:
+                guess = did_you_mean(key, known)
+                hints.append(f"{key!r}" + (f" (did you mean {guess!r}?)" if guess else ""))
+            raise ConfigError(f"{self._path}: unknown setting(s): {', '.join(hints)}")
+        return dict(self._data)
+
+
+def _format_validation(exc: ValidationError, path: Path) -> str:
+    lines = [f"invalid configuration (arguments, CTXROUTER_* environment, or {path}):"]
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        lines.append(f"  {loc}: {err['msg']}")
+    return "\n".join(lines)
+
+
+__all__ = ["Settings", "default_config_path", "default_data_dir"]
