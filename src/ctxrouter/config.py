@@ -80,7 +80,9 @@ class Settings(BaseSettings):
         try:
             return cls(**given)
         except ValidationError as exc:
-            raise ConfigError(_format_validation(exc, config_file or default_config_path())) from None
+            raise ConfigError(
+                _format_validation(exc, config_file or default_config_path())
+            ) from None
         finally:
             if token is not None:
                 _CONFIG_FILE_OVERRIDE.reset(token)

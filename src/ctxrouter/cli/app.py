@@ -23,7 +23,10 @@ def _root(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Config file (TOML). Default: $CTXROUTER_CONFIG or ~/.config/ctxrouter/config.toml."),
+        typer.Option(
+            "--config",
+            help="Config file (TOML); default: $CTXROUTER_CONFIG, else the user config dir.",
+        ),
     ] = None,
 ) -> None:
     ctx.obj = AppState(config_file=config)
@@ -31,9 +34,13 @@ def _root(
 
 def _register() -> None:
     """Attach the command groups. Each module owns its commands."""
-    from ctxrouter.cli import agents
+    from ctxrouter.cli import agents, assign, cost, demo, models
 
     app.add_typer(agents.app, name="agents", help="List, show and lint agent definitions.")
+    app.add_typer(models.app, name="models", help="Model ids, tiers and prices.")
+    app.add_typer(cost.app, name="cost", help="Cost analysis and projections.")
+    app.command("assign")(assign.assign)
+    app.command("demo")(demo.demo)
 
 
 _register()

@@ -6,6 +6,7 @@ Data goes to stdout; diagnostics and errors go to stderr.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,11 +26,15 @@ T = TypeVar("T")
 
 
 def stdout() -> Console:
-    return Console(soft_wrap=False)
+    """The console for data. Piped output (docs, logs) gets 120 columns unless COLUMNS says."""
+    console = Console(soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(soft_wrap=False, width=120)
+    return console
 
 
 def stderr() -> Console:
-    return Console(stderr=True, soft_wrap=False)
+    return Console(stderr=True, soft_wrap=True)
 
 
 def _default(value: Any) -> Any:

@@ -12,6 +12,7 @@ from ctxrouter.config import Settings
 
 if TYPE_CHECKING:
     from ctxrouter.catalog.catalog import Catalog
+    from ctxrouter.models.registry import ModelRegistry
 
 
 @dataclass
@@ -19,6 +20,7 @@ class AppState:
     config_file: Path | None = None
     _settings: Settings | None = None
     _catalog: Catalog | None = field(default=None, repr=False)
+    _registry: ModelRegistry | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -34,6 +36,13 @@ class AppState:
         if self._catalog is None:
             self._catalog = load_catalog(self.settings)
         return self._catalog
+
+    def registry(self) -> ModelRegistry:
+        from ctxrouter.models.registry import ModelRegistry
+
+        if self._registry is None:
+            self._registry = ModelRegistry.load(self.settings)
+        return self._registry
 
 
 def state(ctx: typer.Context) -> AppState:

@@ -1,0 +1,50 @@
+"""``ctxrouter demo``: a tour of the main job on the embedded defaults (no key, no server)."""
+
+from __future__ import annotations
+
+import typer
+from rich.rule import Rule
+
+from ctxrouter.cli.output import stdout
+
+TOUR: list[tuple[str, list[str]]] = [
+    ("The default catalog: 67 agents and their model policies", ["agents", "list"]),
+    (
+        "A context-dependent agent: haiku by default, sonnet on its conditions",
+        ["agents", "show", "database-optimizer"],
+    ),
+    (
+        "Code from a spec goes to haiku",
+        ["assign", "--task", "Implement the endpoints described in this OpenAPI spec"],
+    ),
+    ("A threat model goes to sonnet", ["assign", "--task", "Threat model the payment API"]),
+    (
+        "The agent's policy applies on top of the matrix",
+        [
+            "assign",
+            "--agent",
+            "database-optimizer",
+            "--task",
+            "Redesign the schema so that tenants are isolated",
+        ],
+    ),
+    ("Models and the prices in force today", ["models", "list"]),
+    ("The strategy's workload, priced correctly", ["cost", "project"]),
+]
+
+
+def demo(ctx: typer.Context) -> None:
+    """Tour the catalog, assignments and the cost projection on the built-in defaults."""
+    from ctxrouter.cli.app import app
+
+    root = typer.main.get_command(app)
+    out = stdout()
+    for title, args in TOUR:
+        out.print()
+        out.print(Rule(f"[bold]{title}[/]", align="left"))
+        out.print(f"[dim]$ ctxrouter {' '.join(_quote(a) for a in args)}[/]", highlight=False)
+        root.main(args, prog_name="ctxrouter", standalone_mode=False, obj=ctx.obj)
+
+
+def _quote(arg: str) -> str:
+    return f'"{arg}"' if " " in arg else arg
