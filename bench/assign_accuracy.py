@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from ctxrouter import RouteRequest, Router, Settings
+from ctxrouter import Router, RouteRequest, Settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "assign_corpus.jsonl"
 
@@ -35,9 +35,7 @@ def main(argv: list[str]) -> dict[str, object]:
         if decision.tier.value == expected:
             right[expected] += 1
         else:
-            misses.append(
-                {"task": item["task"], "expected": expected, "got": decision.tier.value}
-            )
+            misses.append({"task": item["task"], "expected": expected, "got": decision.tier.value})
     n = sum(total.values())
     return {
         "corpus": str(corpus.name),
