@@ -106,3 +106,199 @@ class PricingError(CtxRouterError):
 
 class BudgetExceeded(CtxRouterError):
     """A cost budget would be exceeded."""
+
+
+class ProviderError(CtxRouterError):
+    """A model provider failed. One subclass per upstream status; ``retryable`` says whether
+    trying the same model again may help.
+
+    ::
+
+        ProviderError
+        ├── BadRequestError          400  (not retried)
+        ├── AuthenticationError      401  (not retried)
+        ├── PermissionDeniedError    403  (not retried)
+        ├── NotFoundError            404  (not retried)
+        ├── RequestTooLargeError     413  (not retried)
+        ├── RateLimitError           429  (retried when the upstream says when: retry-after)
+        ├── InternalServerError      500  (retried)
+        ├── ServiceUnavailableError  502 / 503 / 504  (retried)
+        ├── OverloadedError          529  (retried)
+        ├── APITimeoutError          no answer in time (retried)
+        ├── APIConnectionError       connection refused or reset (retried)
+        └── StreamError              an error event in the middle of a stream
+    """
+
+    status: int | None = None
+    default_retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: object = None,
+        headers: dict[str, str] | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        model: str | None = None,
+        provider: str | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+        self.body = body
+        self.headers = headers or {}
+        self.request_id = request_id
+        self.retry_after = retry_after
+        self.model = model
+        self.provider = provider
+        self.error_type = error_type
+
+    @property
+    def retryable(self) -> bool:
+        return self.default_retryable
+
+    @property
+    def kind(self) -> str:
+        """A short name for telemetry: ``overloaded``, ``rate_limit``, ``timeout``, ..."""
+        return _KINDS.get(type(self), "provider_error")
+
+
+class BadRequestError(ProviderError):
+    status = 400
+
+
+class AuthenticationError(ProviderError):
+    status = 401
+
+
+class PermissionDeniedError(ProviderError):
+    status = 403
+
+
+class NotFoundError(ProviderError):
+    status = 404
+
+
+class RequestTooLargeError(ProviderError):
+    status = 413
+
+
+class RateLimitError(ProviderError):
+    """429. Retried only when the upstream says when (``retry-after``): a 429 without it is a
+    spend cap or quota, and waiting will not help."""
+
+    status = 429
+
+    @property
+    def retryable(self) -> bool:
+        return self.retry_after is not None
+
+
+class InternalServerError(ProviderError):
+    status = 500
+    default_retryable = True
+
+
+class ServiceUnavailableError(ProviderError):
+    status = 503
+    default_retryable = True
+
+
+class OverloadedError(ProviderError):
+    status = 529
+    default_retryable = True
+
+
+class APITimeoutError(ProviderError):
+    default_retryable = True
+
+
+class APIConnectionError(ProviderError):
+    default_retryable = True
+
+
+class StreamError(ProviderError):
+    """An ``event: error`` after the stream started. Retryable when its type is transient."""
+
+    @property
+    def retryable(self) -> bool:
+        return self.error_type in {"overloaded_error", "api_error", "rate_limit_error"}
+
+
+_KINDS: dict[type[ProviderError], str] = {
+    BadRequestError: "bad_request",
+    AuthenticationError: "authentication",
+    PermissionDeniedError: "permission_denied",
+    NotFoundError: "not_found",
+    RequestTooLargeError: "request_too_large",
+    RateLimitError: "rate_limit",
+    InternalServerError: "server_error",
+    ServiceUnavailableError: "unavailable",
+    OverloadedError: "overloaded",
+    APITimeoutError: "timeout",
+    APIConnectionError: "connection",
+    StreamError: "stream_error",
+}
+
+_BY_STATUS: dict[int, type[ProviderError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    413: RequestTooLargeError,
+    429: RateLimitError,
+    500: InternalServerError,
+    502: ServiceUnavailableError,
+    503: ServiceUnavailableError,
+    504: ServiceUnavailableError,
+    529: OverloadedError,
+}
+
+
+def provider_error_for_status(status: int) -> type[ProviderError]:
+    """The :class:`ProviderError` subclass for an HTTP status (5xx not listed: server error)."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    return InternalServerError if status >= 500 else ProviderError
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try of one model, as :class:`FallbackExhausted` reports it."""
+
+    model: str
+    tier: str
+    attempt: int
+    error: ProviderError | None  # None when the model answered but the answer was rejected
+    reason: str = ""
+
+    def __str__(self) -> str:
+        cause = f"{type(self.error).__name__}: {self.error}" if self.error else self.reason
+        return f"{self.model} (try {self.attempt}): {cause}"
+
+
+class FallbackExhausted(CtxRouterError):
+    """Every model option failed. ``attempts`` lists each try and its cause, in order."""
+
+    def __init__(self, attempts: Sequence[Attempt], *, run_id: str | None = None) -> None:
+        self.attempts = list(attempts)
+        self.run_id = run_id
+        lines = [f"every model option failed after {len(self.attempts)} attempt(s):"]
+        lines.extend(f"  {a}" for a in self.attempts)
+        super().__init__("\n".join(lines))
+
+    @property
+    def last_error(self) -> ProviderError | None:
+        return next((a.error for a in reversed(self.attempts) if a.error is not None), None)
+
+
+class CircuitOpenError(CtxRouterError):
+    """A model's circuit breaker is open: it failed too often recently and is being rested."""
+
+    def __init__(self, model: str, retry_in: float) -> None:
+        self.model = model
+        self.retry_in = retry_in
+        super().__init__(f"circuit open for {model}: resting it for {retry_in:.1f}s more")

@@ -1,0 +1,82 @@
+"""The telemetry record: one :class:`Event` per attempt, and :class:`Feedback` per correction."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"  # answered and accepted
+    REJECTED = "rejected"  # answered, but a validator or low confidence turned it down
+    ERROR = "error"  # the call failed
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One attempt at one model. Text is not stored unless the user opts in: only its size
+    and a SHA-256 hash (so identical prompts can be counted without being kept)."""
+
+    event_id: str
+    ts: float  # epoch seconds, UTC, when the attempt started
+    run_id: str
+    agent: str | None
+    model: str
+    tier: str | None
+    outcome: Outcome
+    attempt: int = 1  # 1-based, across retries, fallbacks and escalations of one run
+    task_id: str | None = None
+    pipeline: str | None = None
+    step: str | None = None
+    category: str | None = None
+    provider: str | None = None
+    user: str | None = None
+    session_id: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_5m_tokens: int = 0
+    cache_creation_1h_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float | None = None  # None: unpriced (unknown model or no price that day)
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    error_type: str | None = None
+    status_code: int | None = None
+    escalated_from: str | None = None  # the tier this attempt escalated from
+    fallback_from: str | None = None  # the model this attempt fell back from
+    experiment_arm: str | None = None
+    confidence: float | None = None
+    stream: bool = False
+    batch: bool = False
+    request_id: str | None = None
+    prompt_chars: int = 0
+    prompt_sha256: str | None = None
+    output_chars: int = 0
+    output_sha256: str | None = None
+    prompt_text: str | None = None  # only with store_text=True
+    output_text: str | None = None  # only with store_text=True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+EVENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Event))
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """A correction (or a rating) a person gave on a run's result."""
+
+    feedback_id: str
+    ts: float
+    run_id: str
+    agent: str | None = None
+    correction: str | None = None
+    rating: int | None = None  # 1..5, optional
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

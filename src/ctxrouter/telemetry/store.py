@@ -1,0 +1,43 @@
+"""The Store protocol: where events and feedback are kept. SQLite is the embedded default;
+other backends (PostgreSQL) implement the same protocol and pass the same test suite."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from ctxrouter.telemetry.event import Event, Feedback
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """Which events to read; every field narrows, ``None`` means any."""
+
+    run_id: str | None = None
+    agent: str | None = None
+    model: str | None = None
+    outcome: str | None = None
+    since: float | None = None  # epoch seconds, inclusive
+    until: float | None = None  # epoch seconds, exclusive
+    limit: int | None = None
+    newest_first: bool = False
+
+
+@runtime_checkable
+class Store(Protocol):
+    def write_events(self, events: Sequence[Event]) -> None:
+        """Append events atomically (all or none)."""
+        ...
+
+    def events(self, query: EventQuery = ...) -> list[Event]: ...
+
+    def count_events(self, query: EventQuery = ...) -> int: ...
+
+    def add_feedback(self, feedback: Feedback) -> None: ...
+
+    def feedback(
+        self, *, run_id: str | None = None, agent: str | None = None
+    ) -> list[Feedback]: ...
+
+    def close(self) -> None: ...
