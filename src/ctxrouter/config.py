@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ctxrouter.errors import ConfigError, did_you_mean
@@ -33,6 +33,50 @@ def default_config_path() -> Path:
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("ctxrouter"))
+
+
+class ProviderSettings(BaseModel):
+    """Which provider runs calls, and how to reach it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default: str = Field(default="simulated", description="simulated (offline) or anthropic.")
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, description="Else the SDK reads ANTHROPIC_API_KEY."
+    )
+    anthropic_base_url: str | None = Field(
+        default=None, description="Else ANTHROPIC_BASE_URL, else the real API."
+    )
+    timeout_s: float = Field(default=600.0, gt=0)
+    simulated_seed: int = 0
+    simulated_time_scale: float = Field(
+        default=0.0, ge=0, description="Real seconds slept per simulated second (0: no wait)."
+    )
+
+
+class RuntimeSettings(BaseModel):
+    """Retries, circuit breaking, auto-escalation and telemetry."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    retry_max_attempts: int = Field(default=3, ge=1, description="Tries per model.")
+    retry_base_delay_s: float = Field(default=0.5, ge=0)
+    retry_max_delay_s: float = Field(default=8.0, ge=0)
+    retry_max_retry_after_s: float = Field(default=60.0, ge=0)
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_reset_s: float = Field(default=30.0, ge=0)
+    confidence_threshold: float = Field(default=0.7, ge=0, le=1)
+    self_assessment: bool = Field(
+        default=True, description="Ask the model to end with 'CONFIDENCE: x'."
+    )
+    max_escalations: int = Field(default=1, ge=0)
+    store_text: bool = Field(default=False, description="Store prompt and output text.")
+    flush_interval_s: float = Field(default=1.0, gt=0)
+    correction_window_days: float = Field(default=7.0, gt=0)
+    correction_rate: float = Field(
+        default=0.2, ge=0, le=1, description="Corrections per run that escalate an agent."
+    )
+    correction_min: int = Field(default=3, ge=1)
 
 
 class Settings(BaseSettings):
@@ -60,6 +104,11 @@ class Settings(BaseSettings):
         description="Override the model id a tier maps to, e.g. {sonnet = 'claude-sonnet-5'}.",
     )
     data_dir: Path = Field(default_factory=default_data_dir, description="Where state is kept.")
+    database: Path | None = Field(
+        default=None, description="The SQLite event store; default <data_dir>/ctxrouter.db."
+    )
+    providers: ProviderSettings = Field(default_factory=ProviderSettings)
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -89,7 +138,7 @@ class Settings(BaseSettings):
 
     @property
     def database_path(self) -> Path:
-        return self.data_dir / "ctxrouter.db"
+        return self.database or self.data_dir / "ctxrouter.db"
 
 
 # The config file chosen by Settings.load(config_file=...) for this call only.
@@ -137,4 +186,10 @@ def _format_validation(exc: ValidationError, path: Path) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Settings", "default_config_path", "default_data_dir"]
+__all__ = [
+    "ProviderSettings",
+    "RuntimeSettings",
+    "Settings",
+    "default_config_path",
+    "default_data_dir",
+]

@@ -34,12 +34,16 @@ def _root(
 
 def _register() -> None:
     """Attach the command groups. Each module owns its commands."""
-    from ctxrouter.cli import agents, assign, cost, demo, models
+    from ctxrouter.cli import agents, assign, cost, demo, events, models, runs
 
     app.add_typer(agents.app, name="agents", help="List, show and lint agent definitions.")
     app.add_typer(models.app, name="models", help="Model ids, tiers and prices.")
     app.add_typer(cost.app, name="cost", help="Cost analysis and projections.")
     app.command("assign")(assign.assign)
+    app.command("route")(runs.route)
+    app.command("run")(runs.run)
+    app.command("feedback")(runs.feedback)
+    app.command("events")(events.events)
     app.command("demo")(demo.demo)
 
 

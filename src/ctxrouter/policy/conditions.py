@@ -17,20 +17,22 @@ _STOP = frozenset(
     """a an the of for to in on at by with and or vs versus into from our your their this
     that is are be it its as""".split()  # noqa: SIM905 - a word list reads better as text
 )
-_SUFFIXES = ("ings", "ing", "ies", "ied", "es", "ed", "s")
+# One common English suffix, stripped where at least four characters of the word remain
+# ("ies"/"ied" become "y" first; a final "e" goes too, so "database" and "databases" agree).
+_IES = re.compile(r"(?<=[a-z0-9]{3})ie[sd](?![a-z0-9+#])")
+_SUFFIX = re.compile(r"(?<=[a-z0-9]{4})(?:ings|ing|es|ed|e|(?<!s)s)(?![a-z0-9+#])")
+_TRAILING = re.compile(r"[.-]+(?![a-z0-9])")
 
 
 def stem(word: str) -> str:
-    """A crude, predictable stem: strip one common English suffix from longer words."""
-    word = word.rstrip(".-")
-    for suffix in _SUFFIXES:
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    """A crude, predictable stem: ``redesigns`` -> ``redesign``, ``schemas`` -> ``schema``."""
+    return _SUFFIX.sub("", _IES.sub("y", _TRAILING.sub("", word.lower())))
 
 
 def stems(text: str) -> frozenset[str]:
-    return frozenset(stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP)
+    """The content words of ``text``, stemmed: one regex pass each for suffixes and words."""
+    words = _WORD.findall(_SUFFIX.sub("", _IES.sub("y", _TRAILING.sub("", text.lower()))))
+    return frozenset(words).difference(_STOP)
 
 
 @dataclass(frozen=True, slots=True)

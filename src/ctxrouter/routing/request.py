@@ -24,6 +24,7 @@ class RouteRequest:
     user: str | None = None
     pipeline: str | None = None
     task_id: str | None = None
+    step: str | None = None  # the pipeline step this call serves
 
 
 @dataclass(frozen=True, slots=True)

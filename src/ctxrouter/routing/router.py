@@ -8,7 +8,13 @@ from ctxrouter.catalog.catalog import Catalog
 from ctxrouter.config import Settings
 from ctxrouter.models.registry import ModelRegistry
 from ctxrouter.policy.detect import Detection, DetectionResult, Detector, load_detector
-from ctxrouter.policy.matrix import Characteristic, DecisionMatrix, load_decision_matrix, score
+from ctxrouter.policy.matrix import (
+    Characteristic,
+    DecisionMatrix,
+    MatrixResult,
+    load_decision_matrix,
+    score,
+)
 from ctxrouter.policy.tier import Tier
 from ctxrouter.routing.request import Decision, RouteRequest, TraceStep
 from ctxrouter.routing.stages import RouteContext, Stage, default_stages
@@ -31,6 +37,8 @@ class Router:
         self.detector = detector or load_detector()
         self.matrix = matrix or load_decision_matrix()
         self.stages: tuple[Stage, ...] = tuple(stages if stages is not None else default_stages())
+        # at most 2**10 sets of characteristics: scoring each once is enough
+        self._scores: dict[tuple[Characteristic, ...], MatrixResult] = {}
 
     @classmethod
     def from_settings(
@@ -74,7 +82,10 @@ class Router:
             detection = stated(request.characteristics)
         else:
             detection = self.detector.detect(request.task, category)
-        matrix = score(detection.characteristics, self.matrix)
+        key = detection.characteristics
+        matrix = self._scores.get(key)
+        if matrix is None:
+            matrix = self._scores[key] = score(key, self.matrix)
         ctx = RouteContext(request, agent, detection, matrix)
         tier: Tier | None = None
         trace: list[TraceStep] = []

@@ -81,7 +81,7 @@ class ConditionStage:
         words = stems(ctx.request.task)
         matched = matching_phrases(esc.when, words)
         m = ctx.matrix
-        security = Characteristic.SECURITY_CRITICAL in ctx.detection.characteristics
+        security = Characteristic.SECURITY_CRITICAL in ctx.detection
         if kind is PolicyKind.ESCALATES:
             if matched:
                 return esc.to, f"escalate to {esc.to}: task matches {_quote(matched)}"

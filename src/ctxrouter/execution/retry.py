@@ -1,0 +1,38 @@
+"""Retry policy as small pure functions: which errors to retry and how long to wait.
+
+Exponential backoff with full jitter, capped, honouring the upstream's ``retry-after`` (never
+waiting less than it says). Randomness comes from the caller's ``random.Random`` so runs are
+reproducible for a seed.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from ctxrouter.errors import ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How many times to try one model, and how to space the tries."""
+
+    max_attempts: int = 3  # per model, first try included
+    base_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+    max_retry_after_s: float = 60.0  # a longer retry-after moves on to the fallback instead
+
+    def should_retry(self, error: ProviderError, attempt: int) -> bool:
+        """Retry ``error`` after the ``attempt``-th try (1-based)?"""
+        if attempt >= self.max_attempts or not error.retryable:
+            return False
+        return not (error.retry_after is not None and error.retry_after > self.max_retry_after_s)
+
+    def delay(self, attempt: int, error: ProviderError | None, rng: random.Random) -> float:
+        """Seconds to wait before try ``attempt + 1``: full jitter on an exponential cap,
+        and never less than the upstream's ``retry-after``."""
+        cap = min(self.max_delay_s, self.base_delay_s * (2 ** (attempt - 1)))
+        wait = rng.uniform(0, cap)
+        if error is not None and error.retry_after is not None:
+            wait = max(wait, error.retry_after)
+        return wait

@@ -1,0 +1,118 @@
+"""Everything a run needs, built from the settings in one place.
+
+::
+
+    async with Runtime.open(Settings.load()) as runtime:
+        result = await runtime.run(RouteRequest(task="Threat model the login flow"))
+        print(result.text, result.model, result.cost_usd)
+
+Closing the runtime flushes the telemetry (nothing recorded is lost on a clean exit) and
+closes the provider and the store.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from ctxrouter.catalog.catalog import Catalog
+from ctxrouter.catalog.loader import load_catalog
+from ctxrouter.config import Settings
+from ctxrouter.execution.clock import Clock, RealClock
+from ctxrouter.execution.executor import Executor
+from ctxrouter.execution.result import RunOptions, RunResult
+from ctxrouter.models.registry import ModelRegistry
+from ctxrouter.providers.base import Provider
+from ctxrouter.providers.registry import create_provider
+from ctxrouter.routing.corrections import CorrectionStage, CorrectionStats
+from ctxrouter.routing.request import RouteRequest
+from ctxrouter.routing.router import Router
+from ctxrouter.telemetry.recorder import Recorder
+from ctxrouter.telemetry.sqlite import SQLiteStore
+
+DAY_S = 86_400.0
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        catalog: Catalog,
+        registry: ModelRegistry,
+        router: Router,
+        provider: Provider,
+        store: SQLiteStore,
+        recorder: Recorder,
+        executor: Executor,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.registry = registry
+        self.router = router
+        self.provider = provider
+        self.store = store
+        self.recorder = recorder
+        self.executor = executor
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        provider: str | Provider | None = None,
+        clock: Clock | None = None,
+        catalog: Catalog | None = None,
+        registry: ModelRegistry | None = None,
+        store: SQLiteStore | None = None,
+    ) -> Runtime:
+        clock = clock or RealClock()
+        catalog = catalog or load_catalog(settings)
+        registry = registry or ModelRegistry.load(settings)
+        store = store or SQLiteStore(settings.database_path)
+        rt = settings.runtime
+        router = Router.from_settings(settings, catalog, registry)
+        since = clock.now() - rt.correction_window_days * DAY_S
+        corrections = store.corrections_by_agent(since)
+        if corrections:
+            runs = store.runs_by_agent(since)
+            stats = {a: CorrectionStats(n, runs.get(a, n)) for a, n in corrections.items()}
+            stage = CorrectionStage(stats, rate=rt.correction_rate, minimum=rt.correction_min)
+            router = router.with_stage(stage, after="conditions")
+        if provider is None or isinstance(provider, str):
+            provider = create_provider(provider or settings.providers.default, settings, clock)
+        recorder = Recorder(store, flush_interval=rt.flush_interval_s)
+        executor = Executor(
+            router, provider, registry, runtime=rt, sink=recorder.record, clock=clock
+        )
+        return cls(
+            settings,
+            catalog=catalog,
+            registry=registry,
+            router=router,
+            provider=provider,
+            store=store,
+            recorder=recorder,
+            executor=executor,
+        )
+
+    async def run(self, request: RouteRequest, options: RunOptions | None = None) -> RunResult:
+        return await self.executor.run(request, options)
+
+    async def aclose(self) -> None:
+        try:
+            await self.provider.aclose()
+        finally:
+            self.recorder.close()
+            self.store.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,28 @@
+"""Factories of the built-in providers, registered as entry points in pyproject.toml."""
+
+from __future__ import annotations
+
+from ctxrouter.config import Settings
+from ctxrouter.execution.clock import Clock
+from ctxrouter.providers.base import Provider
+
+
+def simulated(settings: Settings, clock: Clock) -> Provider:
+    from ctxrouter.providers.simulated import SimulatedProvider
+
+    return SimulatedProvider(
+        seed=settings.providers.simulated_seed,
+        clock=clock,
+        time_scale=settings.providers.simulated_time_scale,
+    )
+
+
+def anthropic(settings: Settings, clock: Clock) -> Provider:
+    from ctxrouter.providers.anthropic import AnthropicProvider
+
+    key = settings.providers.anthropic_api_key
+    return AnthropicProvider(
+        api_key=key.get_secret_value() if key is not None else None,
+        base_url=settings.providers.anthropic_base_url,
+        timeout=settings.providers.timeout_s,
+    )

@@ -1,0 +1,398 @@
+"""SQLiteStore against real SQLite files: round trips, filters, atomicity, migrations, threads."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import fields, replace
+from pathlib import Path
+
+import pytest
+
+from ctxrouter.config import Settings
+from ctxrouter.errors import ConfigError
+from ctxrouter.telemetry import (
+    Event,
+    EventQuery,
+    Feedback,
+    Outcome,
+    SQLiteStore,
+    Store,
+    open_store,
+)
+from ctxrouter.telemetry.event import EVENT_FIELDS
+
+T0 = 1_800_000_000.0
+
+
+def make_event(**overrides: object) -> Event:
+    values: dict[str, object] = {
+        "event_id": uuid.uuid4().hex,
+        "ts": T0,
+        "run_id": "run-1",
+        "agent": "code-reviewer",
+        "model": "claude-sonnet-5-5",
+        "tier": "sonnet",
+        "outcome": Outcome.SUCCESS,
+    }
+    values.update(overrides)
+    return Event(**values)  # type: ignore[arg-type]
+
+
+def full_event() -> Event:
+    """Every field away from its default."""
+    return Event(
+        event_id="e-full",
+        ts=T0 + 0.123456789,
+        run_id="run-full",
+        agent="security-auditor",
+        model="claude-opus-5-5",
+        tier="opus",
+        outcome=Outcome.REJECTED,
+        attempt=3,
+        task_id="task-9",
+        pipeline="review",
+        step="audit",
+        category="security",
+        provider="anthropic",
+        user="ana",
+        session_id="s-1",
+        input_tokens=123_456,
+        output_tokens=7_890,
+        cache_creation_5m_tokens=11,
+        cache_creation_1h_tokens=22,
+        cache_read_tokens=33,
+        cost_usd=0.1 + 0.2,
+        latency_ms=1234.5678,
+        ttft_ms=0.0,
+        error_type="overloaded",
+        status_code=529,
+        escalated_from="sonnet",
+        fallback_from="claude-sonnet-5-5",
+        experiment_arm="B",
+        confidence=0.0,
+        stream=True,
+        batch=True,
+        request_id="req_1",
+        prompt_chars=4,
+        prompt_sha256="a" * 64,
+        output_chars=5,
+        output_sha256="b" * 64,
+        prompt_text="héllo ✓ 'quoted' \"x\"; DROP TABLE events; --",
+        output_text="",
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    with SQLiteStore(tmp_path / "t.db") as s:
+        yield s
+
+
+def test_implements_the_store_protocol(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "p.db") as s:
+        assert isinstance(s, Store)
+
+
+def test_full_and_sparse_events_round_trip_exactly(tmp_path: Path) -> None:
+    full, sparse = full_event(), make_event(ts=T0 + 1, agent=None, tier=None)
+    with SQLiteStore(tmp_path / "t.db") as s:
+        s.write_events([full, sparse])
+        assert s.events() == [full, sparse]
+    with SQLiteStore(tmp_path / "t.db") as s:  # and after reopening
+        got_full, got_sparse = s.events()
+    assert (got_full, got_sparse) == (full, sparse)
+    assert type(got_full.outcome) is Outcome and got_full.outcome is Outcome.REJECTED
+    assert got_full.stream is True and got_full.batch is True
+    assert got_sparse.stream is False and got_sparse.batch is False
+    assert got_full.confidence == 0.0 and got_full.ttft_ms == 0.0
+    assert got_sparse.cost_usd is None and got_sparse.latency_ms is None  # None stays None
+    assert got_sparse.input_tokens == 0 and type(got_sparse.input_tokens) is int
+    assert got_full.output_text == "" and got_sparse.output_text is None
+
+
+def test_random_null_patterns_round_trip_in_insertion_order(tmp_path: Path) -> None:
+    """Every field randomly None or set; one ts for all, so only insertion order orders them."""
+    rng = random.Random(7)
+    template = full_event()
+    optional = [f.name for f in fields(Event) if f.default is None]
+    events = []
+    for i in range(400):
+        changes: dict[str, object] = {n: None for n in optional if rng.random() < 0.5}
+        changes.update(
+            event_id=f"e{i}",
+            ts=T0,
+            outcome=rng.choice(list(Outcome)),
+            stream=rng.random() < 0.5,
+            batch=rng.random() < 0.5,
+            attempt=rng.randint(1, 5),
+        )
+        events.append(replace(template, **changes))  # type: ignore[arg-type]
+    with SQLiteStore(tmp_path / "t.db") as s:
+        s.write_events(events[:150])
+        s.write_events(events[150:])
+        assert s.events() == events
+        assert s.events(EventQuery(newest_first=True)) == events[::-1]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"run_id": None},  # NOT NULL
+        {"outcome": "bogus"},  # not an Outcome
+        {"agent": ["not", "bindable"]},
+    ],
+    ids=["null-run-id", "bad-outcome", "unbindable"],
+)
+def test_a_failing_batch_writes_nothing(store: SQLiteStore, broken: dict[str, object]) -> None:
+    before = [make_event(ts=T0 + i) for i in range(3)]
+    store.write_events(before)
+    batch = [make_event(ts=T0 + 10 + i) for i in range(5)]
+    batch[3] = make_event(ts=T0 + 13, **broken)
+    with pytest.raises((sqlite3.Error, ValueError)):
+        store.write_events(batch)
+    assert store.events() == before
+    store.write_events(batch[:3])  # the store is still usable
+    assert store.count_events() == 6
+
+
+def test_writing_nothing_is_fine(store: SQLiteStore) -> None:
+    store.write_events([])
+    assert store.count_events() == 0
+    assert store.events() == []
+
+
+def _filter_fixture(store: SQLiteStore) -> list[Event]:
+    events = [
+        make_event(event_id="a1", ts=T0 + 0, run_id="r1", agent="a", model="m1"),
+        make_event(
+            event_id="a2",
+            ts=T0 + 1,
+            run_id="r1",
+            agent="a",
+            model="m2",
+            outcome=Outcome.ERROR,
+            error_type="overloaded",
+            attempt=2,
+        ),
+        make_event(
+            event_id="b1", ts=T0 + 2, run_id="r2", agent="b", model="m1", outcome=Outcome.REJECTED
+        ),
+        make_event(event_id="n1", ts=T0 + 3, run_id="r3", agent=None, model="m2"),
+        make_event(event_id="b2", ts=T0 + 4, run_id="r4", agent="b", model="m2"),
+    ]
+    store.write_events(events)
+    return events
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (EventQuery(), ["a1", "a2", "b1", "n1", "b2"]),
+        (EventQuery(run_id="r1"), ["a1", "a2"]),
+        (EventQuery(agent="b"), ["b1", "b2"]),
+        (EventQuery(model="m2"), ["a2", "n1", "b2"]),
+        (EventQuery(outcome="error"), ["a2"]),
+        (EventQuery(outcome=Outcome.REJECTED), ["b1"]),
+        (EventQuery(since=T0 + 2), ["b1", "n1", "b2"]),  # inclusive
+        (EventQuery(until=T0 + 2), ["a1", "a2"]),  # exclusive
+        (EventQuery(since=T0 + 1, until=T0 + 4), ["a2", "b1", "n1"]),
+        (EventQuery(limit=2), ["a1", "a2"]),
+        (EventQuery(limit=2, newest_first=True), ["b2", "n1"]),
+        (EventQuery(model="m2", agent="b", outcome="success"), ["b2"]),
+        (EventQuery(agent="nobody"), []),
+        (EventQuery(limit=0), []),
+    ],
+)
+def test_filters(store: SQLiteStore, query: EventQuery, expected: list[str]) -> None:
+    _filter_fixture(store)
+    assert [e.event_id for e in store.events(query)] == expected
+    assert store.count_events(query) == len(expected)
+
+
+def test_database_is_in_wal_mode_with_parents_created(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "t.db"
+    with SQLiteStore(path):
+        pass
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        conn.close()
+
+
+def test_schema_has_a_column_per_event_field_and_the_indexes(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "t.db"):
+        pass
+    conn = sqlite3.connect(tmp_path / "t.db")
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+        indexes = {
+            row[0]: [c[2] for c in conn.execute(f"PRAGMA index_info({row[0]})")]
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+            if not row[0].startswith("sqlite_")
+        }
+        feedback = {row[1] for row in conn.execute("PRAGMA table_info(feedback)")}
+    finally:
+        conn.close()
+    assert set(EVENT_FIELDS) <= columns
+    assert {tuple(cols) for cols in indexes.values()} >= {
+        ("ts",),
+        ("run_id",),
+        ("agent", "ts"),
+        ("model", "ts"),
+    }
+    assert {"feedback_id", "ts", "run_id", "agent", "correction", "rating", "extra"} <= feedback
+
+
+def test_migrations_run_once_and_reopening_is_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    with SQLiteStore(path) as s:
+        assert s.migrations() == ["m001_events_and_feedback"]
+        s.write_events([make_event()])
+    for _ in range(2):
+        with SQLiteStore(path) as s:
+            assert s.migrations() == ["m001_events_and_feedback"]
+            assert s.count_events() == 1
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT version, name FROM _migrations").fetchall() == [
+            (1, "m001_events_and_feedback")
+        ]
+    finally:
+        conn.close()
+
+
+def test_a_database_from_a_newer_ctxrouter_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    with SQLiteStore(path) as s:
+        s.write_events([make_event()])
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO _migrations VALUES (2, 'm002_from_the_future', 0)")
+    conn.execute("CREATE TABLE future (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(ConfigError, match="newer ctxrouter") as info:
+        SQLiteStore(path)
+    assert "m002_from_the_future" in str(info.value)
+    assert "Upgrade ctxrouter" in str(info.value)
+    assert str(path) in str(info.value)
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM events").fetchone() == (1,)
+        assert conn.execute("SELECT COUNT(*) FROM _migrations").fetchone() == (2,)
+    finally:
+        conn.close()
+
+
+def test_a_file_that_is_not_a_database_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    path.write_bytes(b"this is not sqlite, just some text that is long enough " * 20)
+    with pytest.raises(ConfigError, match="cannot open the telemetry database"):
+        SQLiteStore(path)
+
+
+def test_feedback_round_trips_and_filters(store: SQLiteStore) -> None:
+    first = Feedback(
+        "f1",
+        T0,
+        "r1",
+        agent="a",
+        correction="use the v2 API",
+        rating=2,
+        extra={"source": "cli", "n": [1, 2.5, None], "ünï": True},
+    )
+    second = Feedback("f2", T0 + 1, "r2", agent="b", rating=5)
+    third = Feedback("f3", T0 + 2, "r1", agent=None)
+    for fb in (first, second, third):
+        store.add_feedback(fb)
+    assert store.feedback() == [first, second, third]
+    assert store.feedback(run_id="r1") == [first, third]
+    assert store.feedback(agent="b") == [second]
+    assert store.feedback(run_id="r1", agent="a") == [first]
+    assert store.feedback(run_id="nope") == []
+    changed = replace(second, rating=4)
+    store.add_feedback(changed)  # the same id replaces
+    assert store.feedback(agent="b") == [changed]
+
+
+def test_escalation_signals_count_corrections_and_runs_per_agent(
+    store: SQLiteStore,
+) -> None:
+    store.write_events(
+        [
+            make_event(ts=T0 - 100, run_id="old", agent="a"),  # before the window
+            make_event(ts=T0, run_id="r1", agent="a"),
+            make_event(ts=T0 + 1, run_id="r1", agent="a", attempt=2),  # same run
+            make_event(ts=T0 + 2, run_id="r2", agent="a"),
+            make_event(ts=T0 + 3, run_id="r3", agent="b"),
+            make_event(ts=T0 + 4, run_id="r4", agent=None),
+        ]
+    )
+    assert store.runs_by_agent(T0) == {"a": 2, "b": 1}
+    assert store.runs_by_agent() == {"a": 3, "b": 1}
+    for i, (ts, agent, correction, rating) in enumerate(
+        [
+            (T0 - 100, "a", "old correction", None),
+            (T0, "a", "wrong file", None),
+            (T0 + 1, "a", "still wrong", 1),
+            (T0 + 2, "a", None, 5),  # a rating is not a correction
+            (T0 + 3, "a", "", 3),  # nor is an empty one
+            (T0 + 4, "b", "typo", None),
+            (T0 + 5, None, "who?", None),
+        ]
+    ):
+        store.add_feedback(Feedback(f"f{i}", ts, "r1", agent, correction, rating))
+    assert store.corrections_by_agent(T0) == {"a": 2, "b": 1}
+    assert store.corrections_by_agent() == {"a": 3, "b": 1}
+    assert store.corrections_by_agent(T0 + 100) == {}
+
+
+def test_one_store_shared_by_threads(store: SQLiteStore) -> None:
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for b in range(25):
+                store.write_events([make_event(run_id=f"t{n}", ts=T0 + b) for _ in range(20)])
+                store.count_events(EventQuery(run_id=f"t{n}"))
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.count_events() == 8 * 25 * 20
+    assert store.count_events(EventQuery(run_id="t3")) == 500
+
+
+def test_two_stores_on_one_file(tmp_path: Path) -> None:
+    """Like the CLI reading while a router writes (two connections, as two processes have)."""
+    with SQLiteStore(tmp_path / "t.db") as writer, SQLiteStore(tmp_path / "t.db") as reader:
+        writer.write_events([make_event(ts=T0 + i) for i in range(10)])
+        assert reader.count_events() == 10
+
+
+def test_close_is_idempotent_and_a_closed_store_says_so(tmp_path: Path) -> None:
+    s = SQLiteStore(tmp_path / "t.db")
+    s.close()
+    s.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        s.events()
+
+
+def test_open_store_from_settings_or_path(tmp_path: Path) -> None:
+    settings = Settings.load(data_dir=tmp_path / "data")
+    with open_store(settings) as s:
+        assert s.path == settings.database_path
+        assert s.path.exists()
+    with open_store(tmp_path / "x" / "y.db") as s:
+        assert s.path == tmp_path / "x" / "y.db"
+    with open_store(str(tmp_path / "z.db")) as s:
+        assert s.path == tmp_path / "z.db"
