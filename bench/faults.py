@@ -15,6 +15,7 @@ import asyncio
 import json
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -57,7 +58,9 @@ async def run_all(
                 except CtxRouterError as exc:
                     outcomes["failed"] += 1
                     errors[type(exc).__name__] += 1
-                    attempts.append(len(getattr(exc, "attempts", [])))
+                    print(exc, file=sys.stderr)
+                    tried = getattr(exc, "attempts", [])  # calls made, not circuit-open skips
+                    attempts.append(sum(1 for a in tried if a.error is not None))
                     return
                 outcomes["completed"] += 1
                 attempts.append(result.attempts)

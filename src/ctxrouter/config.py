@@ -60,11 +60,18 @@ class RuntimeSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     retry_max_attempts: int = Field(default=3, ge=1, description="Tries per model.")
+    retry_run_max_attempts: int = Field(
+        default=8, ge=1, description="Tries per run; the last option may use what is left."
+    )
     retry_base_delay_s: float = Field(default=0.5, ge=0)
     retry_max_delay_s: float = Field(default=8.0, ge=0)
     retry_max_retry_after_s: float = Field(default=60.0, ge=0)
-    breaker_failure_threshold: int = Field(default=5, ge=1)
-    breaker_reset_s: float = Field(default=30.0, ge=0)
+    breaker_failure_rate: float = Field(
+        default=0.8, gt=0, le=1, description="Failed share of recent calls that opens it."
+    )
+    breaker_window: int = Field(default=20, ge=1, description="Recent calls judged per model.")
+    breaker_min_calls: int = Field(default=10, ge=1)
+    breaker_reset_s: float = Field(default=30.0, ge=0, description="How long it stays open.")
     confidence_threshold: float = Field(default=0.7, ge=0, le=1)
     self_assessment: bool = Field(
         default=True, description="Ask the model to end with 'CONFIDENCE: x'."

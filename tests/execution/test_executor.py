@@ -113,20 +113,21 @@ async def test_non_retryable_errors_surface_at_once(h: Harness) -> None:
 
 
 async def test_every_option_failing_reports_every_attempt(h: Harness) -> None:
-    h.provider.add(*(OverloadedError(f"busy {i}") for i in range(6)))
+    h.provider.add(*(OverloadedError(f"busy {i}") for i in range(8)))
     with pytest.raises(FallbackExhausted) as info:
         await h.executor.run(CODE)
     attempts = info.value.attempts
-    assert len(attempts) == 6 == len(h.events)
-    assert [a.model for a in attempts] == [HAIKU] * 3 + [SONNET] * 3
-    assert "busy 5" in str(info.value)
+    assert len(attempts) == 8 == len(h.events)
+    # 3 tries on haiku; the last option (sonnet) uses what is left of the run's 8 tries
+    assert [a.model for a in attempts] == [HAIKU] * 3 + [SONNET] * 5
+    assert "busy 7" in str(info.value)
 
 
 async def test_circuit_breaker_stops_hammering(router: Router, registry: ModelRegistry) -> None:
-    h = Harness(router, registry, breaker_failure_threshold=2, breaker_reset_s=60)
+    h = Harness(router, registry, breaker_window=4, breaker_min_calls=2, breaker_reset_s=60)
     h.provider.add(OverloadedError("a"), OverloadedError("b"), Reply("ok", confidence=0.9))
     result = await h.executor.run(CODE)
-    # two failures open haiku's circuit: the third try goes to the fallback instead
+    # 2 of 2 calls failed: haiku's circuit opens, so the third try goes to the fallback
     assert [e.model for e in h.events] == [HAIKU, HAIKU, SONNET]
     assert result.model == SONNET
     h.provider.add(Reply("ok", confidence=0.9))

@@ -81,11 +81,16 @@ class Executor:
         self.runtime = runtime or RuntimeSettings()
         self.sink = sink
         self.clock = clock or RealClock()
+        rt = self.runtime
         self.breaker = breaker or CircuitBreaker(
-            self.runtime.breaker_failure_threshold, self.runtime.breaker_reset_s
+            failure_rate=rt.breaker_failure_rate,
+            window=rt.breaker_window,
+            min_calls=min(rt.breaker_min_calls, rt.breaker_window),
+            reset_after_s=rt.breaker_reset_s,
         )
         self.retry = RetryPolicy(
             max_attempts=self.runtime.retry_max_attempts,
+            run_max_attempts=self.runtime.retry_run_max_attempts,
             base_delay_s=self.runtime.retry_base_delay_s,
             max_delay_s=self.runtime.retry_max_delay_s,
             max_retry_after_s=self.runtime.retry_max_retry_after_s,
@@ -192,8 +197,9 @@ class _Run:
     async def _run_phase(self, phase: _Phase) -> tuple[ModelResponse, str, Tier]:
         options = self._options(phase)
         primary = options[0][1]
-        for tier, model in options:
+        for index, (tier, model) in enumerate(options):
             fallback_from = primary if model != primary else None
+            last_option = index == len(options) - 1
             tries = 0
             while True:
                 now = self.ex.clock.now()
@@ -213,7 +219,10 @@ class _Run:
                     else:
                         self.ex.breaker.success(model)  # the model is up; the request is wrong
                         raise
-                    if self.ex.retry.should_retry(error, tries):
+                    calls = sum(1 for a in self.failures if a.error is not None)
+                    if self.ex.retry.should_retry(
+                        error, tries, last_option=last_option, run_attempts=calls
+                    ):
                         await self.ex.clock.sleep(self.ex.retry.delay(tries, error, self.rng))
                         continue
                     break

@@ -18,15 +18,31 @@ class RetryPolicy:
     """How many times to try one model, and how to space the tries."""
 
     max_attempts: int = 3  # per model, first try included
+    run_max_attempts: int = 8  # per run: the last option may use what is left of this
     base_delay_s: float = 0.5
     max_delay_s: float = 8.0
     max_retry_after_s: float = 60.0  # a longer retry-after moves on to the fallback instead
 
-    def should_retry(self, error: ProviderError, attempt: int) -> bool:
-        """Retry ``error`` after the ``attempt``-th try (1-based)?"""
-        if attempt >= self.max_attempts or not error.retryable:
+    def should_retry(
+        self,
+        error: ProviderError,
+        attempt: int,
+        *,
+        last_option: bool = False,
+        run_attempts: int = 0,
+    ) -> bool:
+        """Retry ``error`` on the same model after its ``attempt``-th try (1-based)?
+
+        Each model gets ``max_attempts`` tries while fallbacks remain; the last option has no
+        one to hand over to, so it keeps trying until the run has made ``run_max_attempts``.
+        """
+        if not error.retryable:
             return False
-        return not (error.retry_after is not None and error.retry_after > self.max_retry_after_s)
+        if error.retry_after is not None and error.retry_after > self.max_retry_after_s:
+            return False
+        if last_option:
+            return run_attempts < self.run_max_attempts
+        return attempt < self.max_attempts
 
     def delay(self, attempt: int, error: ProviderError | None, rng: random.Random) -> float:
         """Seconds to wait before try ``attempt + 1``: full jitter on an exponential cap,

@@ -67,6 +67,8 @@ class Runtime:
         store: SQLiteStore | None = None,
     ) -> Runtime:
         clock = clock or RealClock()
+        if provider is None or isinstance(provider, str):  # first: a bad provider opens nothing
+            provider = create_provider(provider or settings.providers.default, settings, clock)
         catalog = catalog or load_catalog(settings)
         registry = registry or ModelRegistry.load(settings)
         store = store or SQLiteStore(settings.database_path)
@@ -79,8 +81,6 @@ class Runtime:
             stats = {a: CorrectionStats(n, runs.get(a, n)) for a, n in corrections.items()}
             stage = CorrectionStage(stats, rate=rt.correction_rate, minimum=rt.correction_min)
             router = router.with_stage(stage, after="conditions")
-        if provider is None or isinstance(provider, str):
-            provider = create_provider(provider or settings.providers.default, settings, clock)
         recorder = Recorder(store, flush_interval=rt.flush_interval_s)
         executor = Executor(
             router, provider, registry, runtime=rt, sink=recorder.record, clock=clock
