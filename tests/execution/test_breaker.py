@@ -27,7 +27,7 @@ def test_busy_model_stays_closed_down_model_opens() -> None:
         else:
             b.success(M)
     assert b.state(M, 200) is BreakerState.CLOSED
-    for i in range(16):
+    for _ in range(16):
         b.failure(M, 300)
     assert b.state(M, 300) is BreakerState.OPEN
     assert b.allow(M, 310) is False
