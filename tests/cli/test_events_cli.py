@@ -126,7 +126,7 @@ def test_table_newest_first(app: typer.Typer, db: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     rows = [line.split() for line in lines if line.startswith("20")]
-    assert [r[2] for r in rows] == ["run-bbbb", "run-bbbb", "run-aaaa"]  # newest first
+    assert [r[2] for r in rows] == ["bbbbbb-2", "bbbbbb-2", "aaaaaa-1"]  # newest first; id tails
     rejected, error, success = rows
     assert rejected[3:8] == ["python-pro", "sonnet", "claude-sonnet-5-5", "2", "rejected"]
     assert rejected[-3:] == ["0/0", "$0.0000", "—"]  # priced at zero, no latency

@@ -49,6 +49,10 @@ def test_run_feedback_events_round_trip(env: dict[str, str], tmp_path: Path) -> 
     )
     assert fb.exit_code == 0, fb.output
     assert json.loads(fb.stdout)["agent"] == "python-pro"
+    short = run["run_id"][-8:]  # as the events table shows it
+    fb = runner.invoke(app, ["feedback", short, "--rating", "2", "--json"], env=env)
+    assert fb.exit_code == 0, fb.output
+    assert json.loads(fb.stdout)["run_id"] == run["run_id"]
     missing = runner.invoke(app, ["feedback", "nope", "--correction", "x"], env=env)
     assert missing.exit_code == 2 and "unknown run 'nope'" in missing.stderr
 

@@ -30,6 +30,19 @@ TOUR: list[tuple[str, list[str]]] = [
     ),
     ("Models and the prices in force today", ["models", "list"]),
     ("The strategy's workload, priced correctly", ["cost", "project"]),
+    (
+        "Routing a context-dependent agent: the trace says why",
+        ["route", "refactoring-expert", "Split the monolith: new module boundaries for billing"],
+    ),
+    (
+        "A routed run on the simulated provider (offline): retries, escalation, cost",
+        ["run", "python-pro", "Implement the endpoints described in this OpenAPI spec"],
+    ),
+    (
+        "A security task lifts a haiku agent to sonnet",
+        ["run", "python-pro", "Fix the SQL injection in the login handler"],
+    ),
+    ("Every attempt is an event in the local store", ["events", "--limit", "5"]),
 ]
 
 

@@ -80,7 +80,7 @@ def _row(event: Event) -> list[str | Text]:
     written = event.cache_creation_5m_tokens + event.cache_creation_1h_tokens
     return [
         datetime.fromtimestamp(event.ts, UTC).strftime("%Y-%m-%d %H:%M:%S"),
-        Text(event.run_id[:8]),
+        Text(event.run_id[-8:]),  # ids start with a timestamp: the tail tells runs apart
         Text(event.agent or "—"),
         Text(event.tier or "—"),
         Text(event.model),

@@ -41,12 +41,27 @@ class _Phrase:
     words: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    phrases: tuple[_Phrase, ...]
+    # A cheap necessary condition: some phrase word's stem, less its last letter, begins a
+    # word of the text (a stem less one letter prefixes every form that stems to it).
+    quick: re.Pattern[str] | None
+
+
 @lru_cache(maxsize=1024)
-def _compile(phrases: tuple[str, ...]) -> tuple[_Phrase, ...]:
-    return tuple(_Phrase(p, stems(p)) for p in phrases if stems(p))
+def _compile(phrases: tuple[str, ...]) -> _Compiled:
+    compiled = tuple(_Phrase(p, stems(p)) for p in phrases if stems(p))
+    prefixes = sorted({w[:-1] or w for p in compiled for w in p.words}, key=len, reverse=True)
+    quick = re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, prefixes)) + ")")
+    return _Compiled(compiled, quick if prefixes else None)
 
 
 def matching_phrases(phrases: Sequence[str], text: str | frozenset[str]) -> list[str]:
     """The phrases (as written) whose every content word occurs in ``text``."""
-    words = stems(text) if isinstance(text, str) else text
-    return [p.text for p in _compile(tuple(phrases)) if p.words <= words]
+    compiled = _compile(tuple(phrases))
+    if isinstance(text, str):
+        if compiled.quick is None or compiled.quick.search(text.lower()) is None:
+            return []
+        text = stems(text)
+    return [p.text for p in compiled.phrases if p.words <= text]

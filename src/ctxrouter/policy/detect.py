@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -34,6 +34,7 @@ from ctxrouter.policy.matrix import (
 )
 
 DETECTION_FILE = "detection.yaml"
+_ORDER: tuple[Characteristic, ...] = tuple(Characteristic)  # iterating the Enum class is slow
 _UNESCAPED_UPPER = re.compile(r"(?<!\\)[A-Z]")
 _NO_PRIOR: tuple[str, frozenset[Characteristic]] = ("", frozenset())
 
@@ -104,13 +105,15 @@ class DetectionResult:
     detections: tuple[Detection, ...]  # in matrix order
     user_facing: bool = False
     user_facing_signals: tuple[str, ...] = ()
+    # derived once: routing reads it several times per decision
+    characteristics: tuple[Characteristic, ...] = field(init=False)
 
-    @property
-    def characteristics(self) -> tuple[Characteristic, ...]:
-        return tuple(d.characteristic for d in self.detections)
+    def __post_init__(self) -> None:
+        chars = tuple(d.characteristic for d in self.detections)
+        object.__setattr__(self, "characteristics", chars)
 
     def __contains__(self, characteristic: object) -> bool:
-        return any(d.characteristic == characteristic for d in self.detections)
+        return characteristic in self.characteristics
 
     def signals(self, characteristic: Characteristic) -> tuple[str, ...]:
         """The signals that found ``characteristic`` (empty when it was not detected)."""
@@ -280,7 +283,7 @@ class Detector:
             prior_signal, prior = self._priors.get(category.strip().casefold(), _NO_PRIOR)
             for characteristic in prior:
                 found.setdefault(characteristic, {})[prior_signal] = None
-        detections = tuple(Detection(c, tuple(found[c])) for c in Characteristic if c in found)
+        detections = tuple(Detection(c, tuple(found[c])) for c in _ORDER if c in found)
         user_facing = tuple(found.get(None, ()))
         return DetectionResult(detections, bool(user_facing), user_facing)
 

@@ -18,25 +18,26 @@ class Tier(StrEnum):
     def rank(self) -> int:
         return _RANK[self]
 
+    # comparisons sit on the routing hot path: one dict look-up each, no property calls
     def __lt__(self, other: object) -> bool:
-        if not isinstance(other, Tier):
+        if other.__class__ is not Tier:
             return NotImplemented
-        return self.rank < other.rank
+        return _RANK[self] < _RANK[other]
 
     def __le__(self, other: object) -> bool:
-        if not isinstance(other, Tier):
+        if other.__class__ is not Tier:
             return NotImplemented
-        return self.rank <= other.rank
+        return _RANK[self] <= _RANK[other]
 
     def __gt__(self, other: object) -> bool:
-        if not isinstance(other, Tier):
+        if other.__class__ is not Tier:
             return NotImplemented
-        return self.rank > other.rank
+        return _RANK[self] > _RANK[other]
 
     def __ge__(self, other: object) -> bool:
-        if not isinstance(other, Tier):
+        if other.__class__ is not Tier:
             return NotImplemented
-        return self.rank >= other.rank
+        return _RANK[self] >= _RANK[other]
 
     def up(self) -> Tier:
         """The next stronger tier (opus stays opus)."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ctxrouter.catalog.agent import Agent
-from ctxrouter.policy.conditions import matching_phrases, stems
+from ctxrouter.policy.conditions import matching_phrases
 from ctxrouter.policy.detect import DetectionResult
 from ctxrouter.policy.matrix import Characteristic, MatrixResult, Strength
 from ctxrouter.policy.model_policy import PolicyKind
@@ -78,8 +78,7 @@ class ConditionStage:
             return None
         esc = agent.policy.escalation
         kind = agent.policy.kind
-        words = stems(ctx.request.task)
-        matched = matching_phrases(esc.when, words)
+        matched = matching_phrases(esc.when, ctx.request.task)
         m = ctx.matrix
         security = Characteristic.SECURITY_CRITICAL in ctx.detection
         if kind is PolicyKind.ESCALATES:

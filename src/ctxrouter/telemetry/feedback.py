@@ -7,6 +7,7 @@ import uuid
 
 from ctxrouter.errors import InputError
 from ctxrouter.telemetry.event import Feedback
+from ctxrouter.telemetry.sqlite import SQLiteStore
 from ctxrouter.telemetry.store import EventQuery, Store
 
 
@@ -18,12 +19,20 @@ def record_feedback(
     rating: int | None = None,
     now: float | None = None,
 ) -> Feedback:
-    """Store feedback on ``run_id``; the run must exist. Corrections feed routing later."""
+    """Store feedback on ``run_id`` (or the unique run whose id ends with it, as
+    ``ctxrouter events`` shows them); the run must exist. Corrections feed routing."""
     if not (correction and correction.strip()) and rating is None:
         raise InputError("give a correction (--correction TEXT) or a rating (--rating 1..5)")
     if rating is not None and not 1 <= rating <= 5:
         raise InputError(f"rating must be 1 to 5, got {rating}")
     events = store.events(EventQuery(run_id=run_id, limit=1))
+    if not events and isinstance(store, SQLiteStore) and len(run_id) >= 6:
+        matches = store.runs_ending_with(run_id)
+        if len(matches) > 1:
+            raise InputError(f"run id {run_id!r} is ambiguous: give more of it")
+        if matches:
+            run_id = matches[0]
+            events = store.events(EventQuery(run_id=run_id, limit=1))
     if not events:
         raise InputError(f"unknown run {run_id!r}: `ctxrouter events` lists recorded runs")
     feedback = Feedback(

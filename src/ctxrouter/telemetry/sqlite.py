@@ -295,6 +295,20 @@ class SQLiteStore:
         sql = "SELECT agent, COUNT(DISTINCT run_id) FROM events WHERE agent IS NOT NULL"
         return self._counts(sql, since)
 
+    def runs_ending_with(self, fragment: str, limit: int = 2) -> list[str]:
+        """Up to ``limit`` run ids ending with ``fragment`` (as the events table shows them)."""
+        escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self._lock:
+            rows = (
+                self._db()
+                .execute(
+                    "SELECT DISTINCT run_id FROM events WHERE run_id LIKE ? ESCAPE '\\' LIMIT ?",
+                    ("%" + escaped, limit),
+                )
+                .fetchall()
+            )
+        return [str(row[0]) for row in rows]
+
     # -- feedback ------------------------------------------------------------------------
 
     def add_feedback(self, feedback: Feedback) -> None:
