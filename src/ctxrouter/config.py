@@ -110,6 +110,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Override the model id a tier maps to, e.g. {sonnet = 'claude-sonnet-5'}.",
     )
+    pipeline_dirs: tuple[Path, ...] = Field(
+        default=(), description="Folders of pipeline .yaml files; they override built-ins by name."
+    )
     data_dir: Path = Field(default_factory=default_data_dir, description="Where state is kept.")
     database: Path | None = Field(
         default=None, description="The SQLite event store; default <data_dir>/ctxrouter.db."

@@ -22,6 +22,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
@@ -40,6 +41,10 @@ def _hint(word: str, choices: Iterable[str]) -> str:
 
 class CtxRouterError(Exception):
     """Base class of every error ctxrouter raises on purpose."""
+
+    # Set by the executor on an error that ends a run: the telemetry events of that run's
+    # attempts (answered-then-rejected ones included), so reports still account for them.
+    run_events: tuple[Any, ...] = ()
 
 
 class ConfigError(CtxRouterError):

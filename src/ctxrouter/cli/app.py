@@ -34,11 +34,24 @@ def _root(
 
 def _register() -> None:
     """Attach the command groups. Each module owns its commands."""
-    from ctxrouter.cli import agents, assign, cost, demo, events, models, runs
+    from ctxrouter.cli import (
+        agents,
+        assign,
+        cost,
+        demo,
+        events,
+        models,
+        pipelines,
+        runs,
+        simulate,
+    )
 
     app.add_typer(agents.app, name="agents", help="List, show and lint agent definitions.")
     app.add_typer(models.app, name="models", help="Model ids, tiers and prices.")
     app.add_typer(cost.app, name="cost", help="Cost analysis and projections.")
+    app.add_typer(pipelines.pipeline_app, name="pipeline", help="Multi-agent pipelines.")
+    app.add_typer(pipelines.batch_app, name="batch", help="Run a pipeline over many tasks.")
+    app.add_typer(simulate.app, name="simulate", help="Simulated fleet workloads.")
     app.command("assign")(assign.assign)
     app.command("route")(runs.route)
     app.command("run")(runs.run)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.rule import Rule
 
-from ctxrouter.cli.output import stdout
+from ctxrouter.cli.output import errors_as_exit, stdout
 
 TOUR: list[tuple[str, list[str]]] = [
     ("The default catalog: 67 agents and their model policies", ["agents", "list"]),
@@ -46,8 +48,25 @@ TOUR: list[tuple[str, list[str]]] = [
 ]
 
 
-def demo(ctx: typer.Context) -> None:
-    """Tour the catalog, assignments and the cost projection on the built-in defaults."""
+def demo(
+    ctx: typer.Context,
+    tour: Annotated[
+        bool, typer.Option(help="A tour of the commands instead of the fleet month.")
+    ] = False,
+    days: Annotated[int | None, typer.Option(min=1, help="Days to simulate (default 30).")] = None,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print the month's summary as JSON.")
+    ] = False,
+) -> None:
+    """The main job on the built-in defaults: a simulated fleet month (no key, no server)."""
+    if not tour:
+        from ctxrouter.cli.simulate import run_month
+
+        with errors_as_exit():
+            run_month(
+                ctx, days=days, tasks_per_day=None, seed=0, plan_file=None, db=None, json_=json_
+            )
+        return
     from ctxrouter.cli.app import app
 
     root = typer.main.get_command(app)

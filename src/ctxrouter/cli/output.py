@@ -34,6 +34,8 @@ def stdout() -> Console:
 
 
 def stderr() -> Console:
+    """The console for diagnostics. Flushes stdout first so the two keep their order."""
+    sys.stdout.flush()
     return Console(stderr=True, soft_wrap=True)
 
 

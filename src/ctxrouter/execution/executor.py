@@ -20,7 +20,13 @@ from datetime import UTC, datetime
 
 from ctxrouter.catalog.agent import Agent
 from ctxrouter.config import RuntimeSettings
-from ctxrouter.errors import Attempt, CircuitOpenError, FallbackExhausted, ProviderError
+from ctxrouter.errors import (
+    Attempt,
+    CircuitOpenError,
+    CtxRouterError,
+    FallbackExhausted,
+    ProviderError,
+)
 from ctxrouter.execution.breaker import CircuitBreaker
 from ctxrouter.execution.clock import Clock, RealClock
 from ctxrouter.execution.confidence import SELF_ASSESSMENT_INSTRUCTION, split_confidence
@@ -74,9 +80,11 @@ class Executor:
         sink: EventSink | None = None,
         clock: Clock | None = None,
         breaker: CircuitBreaker | None = None,
+        batch_provider: Provider | None = None,
     ) -> None:
         self.router = router
         self.provider = provider
+        self.batch_provider = batch_provider  # the Message Batches path, for batchable work
         self.registry = registry
         self.runtime = runtime or RuntimeSettings()
         self.sink = sink
@@ -106,7 +114,11 @@ class Executor:
         self, request: RouteRequest, decision: Decision, options: RunOptions
     ) -> RunResult:
         run = _Run(self, request, decision, options)
-        return await run.execute()
+        try:
+            return await run.execute()
+        except CtxRouterError as error:
+            error.run_events = tuple(run.events)
+            raise
 
 
 class _Run:
@@ -235,7 +247,7 @@ class _Run:
     ) -> ModelResponse:
         call = ModelCall(
             model=model,
-            messages=(Message("user", self.request.task),),
+            messages=(Message("user", self.request.prompt or self.request.task),),
             system=self.system,
             max_tokens=self.options.max_tokens,
             stream=self.options.stream,
@@ -248,9 +260,10 @@ class _Run:
             ),
         )
         started = self.ex.clock.now()
-        base = self._event_base(call, started, tier, phase, fallback_from)
+        provider = self._provider()
+        base = self._event_base(call, started, tier, phase, fallback_from, provider)
         try:
-            response = await self.ex.provider.complete(call)
+            response = await provider.complete(call)
         except ProviderError as error:
             self._emit(
                 replace(
@@ -265,7 +278,10 @@ class _Run:
             raise
         usage = response.usage
         quote = self.ex.registry.quote(
-            response.model or model, usage, day=datetime.fromtimestamp(started, UTC).date()
+            response.model or model,
+            usage,
+            day=datetime.fromtimestamp(started, UTC).date(),
+            batch=base.batch,
         )
         self._pending = replace(
             base,
@@ -284,8 +300,19 @@ class _Run:
         )
         return response
 
+    def _provider(self) -> Provider:
+        if self.options.batch and self.ex.batch_provider is not None:
+            return self.ex.batch_provider
+        return self.ex.provider
+
     def _event_base(
-        self, call: ModelCall, started: float, tier: Tier, phase: _Phase, fallback_from: str | None
+        self,
+        call: ModelCall,
+        started: float,
+        tier: Tier,
+        phase: _Phase,
+        fallback_from: str | None,
+        provider: Provider,
     ) -> Event:
         prompt = call.prompt_text
         return Event(
@@ -301,7 +328,8 @@ class _Run:
             pipeline=self.request.pipeline,
             step=self.request.step,
             category=self.agent.category if self.agent is not None else None,
-            provider=self.ex.provider.name,
+            provider=provider.name,
+            batch=provider is not self.ex.provider,
             user=self.request.user,
             escalated_from=phase.escalated_from.value if phase.escalated_from else None,
             fallback_from=fallback_from,

@@ -21,6 +21,7 @@ class RunOptions:
     run_id: str | None = None
     store_text: bool | None = None  # None: the settings' choice (off by default)
     experiment_arm: str | None = None
+    batch: bool = False  # through the provider's Message Batches path, when it has one
 
 
 @dataclass(frozen=True, slots=True)

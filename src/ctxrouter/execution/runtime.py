@@ -12,13 +12,14 @@ closes the provider and the store.
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 from typing import Self
 
 from ctxrouter.catalog.catalog import Catalog
 from ctxrouter.catalog.loader import load_catalog
 from ctxrouter.config import Settings
-from ctxrouter.execution.clock import Clock, RealClock
+from ctxrouter.execution.clock import Clock, RealClock, VirtualClock
 from ctxrouter.execution.executor import Executor
 from ctxrouter.execution.result import RunOptions, RunResult
 from ctxrouter.models.registry import ModelRegistry
@@ -45,8 +46,10 @@ class Runtime:
         store: SQLiteStore,
         recorder: Recorder,
         executor: Executor,
+        clock: Clock,
     ) -> None:
         self.settings = settings
+        self.clock = clock
         self.catalog = catalog
         self.registry = registry
         self.router = router
@@ -65,10 +68,20 @@ class Runtime:
         catalog: Catalog | None = None,
         registry: ModelRegistry | None = None,
         store: SQLiteStore | None = None,
+        batch: bool = False,
     ) -> Runtime:
-        clock = clock or RealClock()
+        """Build the runtime. ``batch`` adds the Message Batches path for batchable steps
+        (the provider must support it: the anthropic one does)."""
+        name = provider if isinstance(provider, str) else settings.providers.default
+        if clock is None:
+            # The simulated provider waits on virtual time that starts now: runs report the
+            # simulated latencies without making anyone wait for them (unless time_scale > 0).
+            simulated = provider is None or isinstance(provider, str)
+            simulated = simulated and name == "simulated"
+            scaled = settings.providers.simulated_time_scale > 0
+            clock = VirtualClock(start=time.time()) if simulated and not scaled else RealClock()
         if provider is None or isinstance(provider, str):  # first: a bad provider opens nothing
-            provider = create_provider(provider or settings.providers.default, settings, clock)
+            provider = create_provider(name, settings, clock)
         catalog = catalog or load_catalog(settings)
         registry = registry or ModelRegistry.load(settings)
         store = store or SQLiteStore(settings.database_path)
@@ -82,8 +95,19 @@ class Runtime:
             stage = CorrectionStage(stats, rate=rt.correction_rate, minimum=rt.correction_min)
             router = router.with_stage(stage, after="conditions")
         recorder = Recorder(store, flush_interval=rt.flush_interval_s)
+        batch_provider = None
+        if batch:
+            from ctxrouter.providers.batching import MessageBatcher
+
+            batch_provider = MessageBatcher(provider, sleep=clock.sleep)
         executor = Executor(
-            router, provider, registry, runtime=rt, sink=recorder.record, clock=clock
+            router,
+            provider,
+            registry,
+            runtime=rt,
+            sink=recorder.record,
+            clock=clock,
+            batch_provider=batch_provider,
         )
         return cls(
             settings,
@@ -94,6 +118,7 @@ class Runtime:
             store=store,
             recorder=recorder,
             executor=executor,
+            clock=clock,
         )
 
     async def run(self, request: RouteRequest, options: RunOptions | None = None) -> RunResult:
@@ -101,7 +126,9 @@ class Runtime:
 
     async def aclose(self) -> None:
         try:
-            await self.provider.aclose()
+            # the batcher sends what is queued, waits for its batches, then closes the provider
+            batcher = self.executor.batch_provider
+            await (batcher.aclose() if batcher is not None else self.provider.aclose())
         finally:
             self.recorder.close()
             self.store.close()

@@ -26,12 +26,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ctxrouter.policy.matrix import (
-    Characteristic,
-    data_file_error,
-    parse_yaml,
-    read_data_file,
-)
+from ctxrouter.datafile import data_file_error, parse_yaml, read_data_file
+from ctxrouter.policy.matrix import Characteristic
 
 DETECTION_FILE = "detection.yaml"
 _ORDER: tuple[Characteristic, ...] = tuple(Characteristic)  # iterating the Enum class is slow

@@ -15,13 +15,25 @@ a :class:`~ctxrouter.errors.StreamError`.
 
 **Usage.** Cache writes are split 5-minute / 1-hour from ``usage.cache_creation``; when the API
 does not send the split, every ``cache_creation_input_tokens`` counts as a 5-minute write.
+
+**Message Batches.** :meth:`AnthropicProvider.run_batch` sends many calls as one Message Batch
+(half price, answered within 24 hours): create, poll until ``ended``, read the results. Each
+call's outcome is a :class:`~ctxrouter.providers.base.ModelResponse` or a ``ProviderError``:
+an ``errored`` result is the subclass of its error type's status (``overloaded_error`` →
+:class:`~ctxrouter.errors.OverloadedError`, ...), ``expired`` an
+:class:`~ctxrouter.errors.APITimeoutError` (retryable) and ``canceled`` a plain
+:class:`~ctxrouter.errors.ProviderError` (not retryable), each with ``error_type`` set.
+:class:`~ctxrouter.providers.batching.MessageBatcher` turns concurrent ``complete`` calls into
+batches.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email.utils
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from types import MappingProxyType, TracebackType
@@ -29,13 +41,24 @@ from typing import Any, Self, cast
 
 import anthropic
 import httpx2
+from anthropic.types import Message as SDKMessage
 from anthropic.types import MessageParam, RawMessageStreamEvent
 from anthropic.types import Usage as SDKUsage
+from anthropic.types.messages import (
+    MessageBatch,
+    MessageBatchCanceledResult,
+    MessageBatchErroredResult,
+    MessageBatchExpiredResult,
+    MessageBatchResult,
+    MessageBatchSucceededResult,
+)
+from anthropic.types.messages.batch_create_params import Request as BatchRequest
 
 from ctxrouter.errors import (
     APIConnectionError,
     APITimeoutError,
     ConfigError,
+    InputError,
     ProviderError,
     StreamError,
     provider_error_for_status,
@@ -45,6 +68,7 @@ from ctxrouter.providers.base import ModelCall, ModelResponse
 
 DEFAULT_TIMEOUT_S = 600.0
 PROVIDER = "anthropic"
+_CANCEL_TIMEOUT_S = 10.0  # for the best-effort cancel of an abandoned batch
 
 
 class AnthropicProvider:
@@ -94,6 +118,108 @@ class AnthropicProvider:
         except (anthropic.APIError, httpx2.TransportError) as exc:
             raise provider_error_from_sdk(exc, model=call.model) from exc
 
+    async def run_batch(
+        self,
+        calls: Sequence[tuple[str, ModelCall]],
+        *,
+        poll_interval_s: float = 30.0,
+        timeout_s: float = 86400.0,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> dict[str, ModelResponse | ProviderError]:
+        """Send ``calls`` (``(custom_id, call)`` pairs) as one Message Batch, wait until it has
+        ended and return each ``custom_id``'s response or error.
+
+        ``custom_id`` must be unique, 1-64 letters, digits, ``_`` or ``-``. ``stream`` and
+        ``timeout_s`` of the calls do not apply. The batch is polled every
+        ``poll_interval_s`` with ``sleep`` (default :func:`asyncio.sleep`; pass a clock's
+        ``sleep`` to run on virtual time); ``timeout_s`` is the sum of these waits, after which
+        the batch is canceled and :class:`~ctxrouter.errors.APITimeoutError` raised. So is a
+        batch whose caller is cancelled (best effort), to not pay for answers nobody reads.
+        ``latency_s`` of every response is the batch's wall time, and its ``request_id`` the
+        batch id (``msgbatch_...``), which is what Anthropic asks for about a batch result.
+        Failing to create, poll or read the batch raises a ``ProviderError`` as
+        :meth:`complete` does.
+        """
+        if poll_interval_s <= 0:
+            raise InputError(f"run_batch: poll_interval_s must be > 0, got {poll_interval_s}")
+        model_of: dict[str, str] = {}
+        for custom_id, call in calls:
+            if custom_id in model_of:
+                raise InputError(f"run_batch: custom_id {custom_id!r} is used more than once")
+            model_of[custom_id] = call.model
+        if not calls:
+            return {}
+        label = ", ".join(dict.fromkeys(model_of.values()))  # the models, for messages
+        started = time.perf_counter()
+        pending_id: str | None = None  # a batch to cancel if we give up on it
+        try:
+            batch = await self._client.messages.batches.create(
+                requests=[_batch_request(custom_id, call) for custom_id, call in calls]
+            )
+            pending_id = batch.id
+            batch = await self._poll(
+                batch, poll_interval_s, timeout_s, sleep or asyncio.sleep, model=label
+            )
+            pending_id = None  # ended: nothing left to cancel
+            outcomes: dict[str, MessageBatchResult] = {}
+            results = await self._client.messages.batches.results(batch.id)
+            try:
+                async for entry in results:
+                    outcomes[entry.custom_id] = entry.result
+            finally:
+                await results.close()
+        except (anthropic.APIError, httpx2.TransportError) as exc:
+            raise provider_error_from_sdk(exc, model=label) from exc
+        finally:
+            if pending_id is not None:  # timed out, failed or cancelled while it ran
+                await self._cancel_quietly(pending_id)
+        latency = time.perf_counter() - started
+        return {
+            custom_id: _batch_outcome(
+                outcomes.get(custom_id),
+                custom_id=custom_id,
+                model=model,
+                batch_id=batch.id,
+                latency_s=latency,
+            )
+            for custom_id, model in model_of.items()
+        }
+
+    async def _poll(
+        self,
+        batch: MessageBatch,
+        interval_s: float,
+        timeout_s: float,
+        sleep: Callable[[float], Awaitable[None]],
+        *,
+        model: str,
+    ) -> MessageBatch:
+        """Retrieve ``batch`` every ``interval_s`` until it has ended."""
+        waited = 0.0
+        while batch.processing_status != "ended":
+            if waited >= timeout_s:
+                counts = batch.request_counts
+                raise APITimeoutError(
+                    f"{model}: Message Batch {batch.id} was still {batch.processing_status} after "
+                    f"{waited:g}s ({counts.processing} of {_total(batch)} requests processing); "
+                    "it is being canceled. Raise timeout_s to wait longer",
+                    request_id=batch.id,
+                    model=model,
+                    provider=PROVIDER,
+                    error_type="batch_timeout",
+                )
+            pause = min(interval_s, timeout_s - waited)
+            await sleep(pause)
+            waited += pause
+            batch = await self._client.messages.batches.retrieve(batch.id)
+        return batch
+
+    async def _cancel_quietly(self, batch_id: str) -> None:
+        """Cancel a batch we gave up on, so its requests are not run (and billed) for nothing.
+        Best effort: a failure is ignored."""
+        with contextlib.suppress(anthropic.APIError, httpx2.TransportError):
+            await self._client.messages.batches.cancel(batch_id, timeout=_CANCEL_TIMEOUT_S)
+
     async def aclose(self) -> None:
         await self._client.close()
 
@@ -119,15 +245,7 @@ class AnthropicProvider:
             extra_body=_extra_body(call),
         )
         latency = time.perf_counter() - started
-        text = "".join(block.text for block in message.content if block.type == "text")
-        return ModelResponse(
-            text=text,
-            model=message.model,
-            usage=usage_from_sdk(message.usage),
-            latency_s=latency,
-            stop_reason=message.stop_reason,
-            request_id=message._request_id,
-        )
+        return _response(message, latency_s=latency, request_id=message._request_id)
 
     async def _stream(self, call: ModelCall, started: float) -> ModelResponse:
         stream = await self._client.messages.create(
@@ -210,6 +328,18 @@ class _StreamState:
         )
 
 
+def _response(message: SDKMessage, *, latency_s: float, request_id: str | None) -> ModelResponse:
+    text = "".join(block.text for block in message.content if block.type == "text")
+    return ModelResponse(
+        text=text,
+        model=message.model,
+        usage=usage_from_sdk(message.usage),
+        latency_s=latency_s,
+        stop_reason=message.stop_reason,
+        request_id=request_id,
+    )
+
+
 def usage_from_sdk(usage: SDKUsage) -> Usage:
     """Our :class:`Usage` from the SDK's (5m/1h split from ``cache_creation`` when given)."""
     split = usage.cache_creation
@@ -253,6 +383,99 @@ def _extra_body(call: ModelCall) -> dict[str, Any] | None:
     if call.temperature is not None:
         body.setdefault("temperature", call.temperature)
     return body or None
+
+
+# -- Message Batches ----------------------------------------------------------------------
+
+
+def _batch_request(custom_id: str, call: ModelCall) -> BatchRequest:
+    """One request of a batch: the body ``complete`` would send, without ``stream``."""
+    params: dict[str, Any] = {
+        "model": call.model,
+        "max_tokens": call.max_tokens,
+        "messages": _messages(call),
+    }
+    if call.system is not None:
+        params["system"] = call.system
+    params.update(_extra_body(call) or {})
+    return cast(BatchRequest, {"custom_id": custom_id, "params": params})
+
+
+def _total(batch: MessageBatch) -> int:
+    counts = batch.request_counts
+    return counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired
+
+
+# the status the Messages API answers for each error type (a batch result carries the type only)
+_STATUS_OF_ERROR_TYPE: Mapping[str, int] = MappingProxyType(
+    {
+        "invalid_request_error": 400,
+        "authentication_error": 401,
+        "billing_error": 402,
+        "permission_error": 403,
+        "not_found_error": 404,
+        "request_too_large": 413,
+        "rate_limit_error": 429,
+        "api_error": 500,
+        "timeout_error": 504,
+        "overloaded_error": 529,
+    }
+)
+
+
+def _batch_outcome(
+    result: MessageBatchResult | None,
+    *,
+    custom_id: str,
+    model: str,
+    batch_id: str,
+    latency_s: float,
+) -> ModelResponse | ProviderError:
+    """One request's result in a batch, as our response or error."""
+    where = f"request {custom_id!r} of Message Batch {batch_id}"
+    common: dict[str, Any] = {"model": model, "provider": PROVIDER, "request_id": batch_id}
+    if isinstance(result, MessageBatchSucceededResult):
+        return _response(result.message, latency_s=latency_s, request_id=batch_id)
+    if isinstance(result, MessageBatchErroredResult):
+        return _batch_error(result, where=where, model=model, batch_id=batch_id)
+    if isinstance(result, MessageBatchExpiredResult):
+        return APITimeoutError(
+            f"{model}: {where} expired: the batch reached its 24 hours before running it; "
+            "send it again",
+            error_type="expired",
+            **common,
+        )
+    if isinstance(result, MessageBatchCanceledResult):
+        return ProviderError(
+            f"{model}: {where} was canceled before it ran", error_type="canceled", **common
+        )
+    kind = getattr(result, "type", None)
+    return ProviderError(
+        f"{model}: {where} has no usable result ({'none' if result is None else kind!r})",
+        error_type="missing" if result is None else str(kind),
+        **common,
+    )
+
+
+def _batch_error(
+    result: MessageBatchErroredResult, *, where: str, model: str, batch_id: str
+) -> ProviderError:
+    detail = result.error.error
+    error_type = str(getattr(detail, "type", "") or "api_error")
+    message = str(getattr(detail, "message", "") or "")
+    status = _STATUS_OF_ERROR_TYPE.get(error_type)
+    advice = _ADVICE.get(status or 500, "a server error; retrying may help")
+    if status is not None and 400 < status < 500 and status not in _ADVICE:
+        advice = "retrying will not help"
+    return (provider_error_for_status(status) if status else ProviderError)(
+        f"{model}: {where} errored with {error_type}: {message}; {advice}",
+        status=status,
+        body=result.error.model_dump(mode="json"),
+        request_id=result.error.request_id or batch_id,
+        model=model,
+        provider=PROVIDER,
+        error_type=error_type,
+    )
 
 
 # -- errors -------------------------------------------------------------------------------

@@ -8,12 +8,16 @@ from ctxrouter.providers.base import Provider
 
 
 def simulated(settings: Settings, clock: Clock) -> Provider:
+    from ctxrouter.execution.clock import VirtualClock
     from ctxrouter.providers.simulated import SimulatedProvider
 
+    # On virtual time a wait costs nothing, so the simulated latency is waited in full; on
+    # real time, only the configured share of it (0 by default: answers come at once).
+    virtual = isinstance(clock, VirtualClock)
     return SimulatedProvider(
         seed=settings.providers.simulated_seed,
         clock=clock,
-        time_scale=settings.providers.simulated_time_scale,
+        time_scale=1.0 if virtual else settings.providers.simulated_time_scale,
     )
 
 

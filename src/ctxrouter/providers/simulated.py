@@ -43,6 +43,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ctxrouter.datafile import data_file_error, parse_yaml, read_data_file
 from ctxrouter.errors import (
     APITimeoutError,
     ConfigError,
@@ -54,7 +55,6 @@ from ctxrouter.errors import (
 )
 from ctxrouter.execution.clock import Clock, RealClock
 from ctxrouter.models.pricing import Usage
-from ctxrouter.policy.matrix import data_file_error, parse_yaml, read_data_file
 from ctxrouter.policy.tier import TIERS, Tier
 from ctxrouter.providers.base import ModelCall, ModelResponse
 

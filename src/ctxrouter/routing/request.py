@@ -15,7 +15,9 @@ class RouteRequest:
 
     ``characteristics``, when given, replace detection from the text (the caller knows best).
     ``user``, ``pipeline`` and ``task_id`` are context for stages that need it (budgets,
-    experiments) and for telemetry.
+    experiments) and for telemetry. ``task`` is what routing reads; ``prompt``, when given, is
+    what the model is sent instead (a pipeline step routes on its instruction, not on the long
+    outputs of earlier steps that it carries).
     """
 
     task: str
@@ -25,6 +27,7 @@ class RouteRequest:
     pipeline: str | None = None
     task_id: str | None = None
     step: str | None = None  # the pipeline step this call serves
+    prompt: str | None = None  # what the model is sent, when it is more than ``task``
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,10 @@ or send an ``event: error`` in the middle of a stream. The sync context manager 
 background thread with its own event loop; ``async with`` runs it on the caller's loop.
 
 Endpoints: ``POST /v1/messages`` (``?beta=true`` too; ``stream: true`` answers SSE),
-``POST /v1/messages/count_tokens``, ``GET /v1/models`` and ``GET /v1/models/{id}``.
+``POST /v1/messages/count_tokens``, ``GET /v1/models`` and ``GET /v1/models/{id}``, and the
+Message Batches API: ``POST /v1/messages/batches`` (create), ``GET /v1/messages/batches``
+(list, newest first), ``GET /v1/messages/batches/{id}`` (retrieve), ``POST .../{id}/cancel``,
+``DELETE .../{id}`` and ``GET .../{id}/results`` (JSON Lines).
 
 What each message request gets, first match wins:
 
@@ -33,6 +36,20 @@ What each message request gets, first match wins:
    request with a given prefix writes the cache, later ones read it; no minimum length).
 
 Every request is recorded in :attr:`FakeAnthropic.requests` before it is answered.
+
+**Message Batches.** A batch is answered at once when it is created: each request in it goes
+through steps 2-5 above in order (so it consumes scripted faults, and honours magic models and
+random faults), but a failure becomes that request's result instead of an HTTP answer: a
+``status`` or ``stream_error`` fault makes it ``errored`` with the fault's error type and
+message, a ``reset`` an ``errored`` ``api_error``, :meth:`Fault.expired` makes it ``expired``;
+params that ``/v1/messages`` would refuse make it ``errored`` with ``invalid_request_error``
+(as the real API, which validates params only while processing). Scripted faults apply only
+to the requests inside a batch, never to the batch endpoints themselves. The batch stays
+``in_progress`` until it has been retrieved ``batch_polls`` times (default 2: the second
+retrieve sees it ``ended``) or ``batch_seconds`` have passed since it was created, whichever
+comes first (``None`` turns a condition off; both ``None``: it never ends by itself). A
+canceled batch is ``canceling`` until the next retrieve, then ``ended`` with every result
+``canceled``. Results come in request order (the real API does not promise any order).
 """
 
 from __future__ import annotations
@@ -46,18 +63,21 @@ import itertools
 import json
 import math
 import random
+import re
 import signal
 import socket
 import struct
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType, TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import parse_qsl, urlsplit
 
-FaultKind = Literal["status", "slow_first_byte", "reset", "stream_error", "ok"]
+FaultKind = Literal["status", "slow_first_byte", "reset", "stream_error", "ok", "expired"]
 
 ERROR_TYPES: Mapping[int, tuple[str, str]] = MappingProxyType(
     {
@@ -80,6 +100,10 @@ _STATUS_FOR_ERROR_TYPE: Mapping[str, int] = MappingProxyType(
 )
 DEFAULT_MODELS = ("claude-opus-5", "claude-sonnet-5", "claude-sonnet-4-6", "claude-haiku-4-5")
 _HEAD_LIMIT = 64 * 1024
+_BATCHES_PATH = "/v1/messages/batches"
+_MAX_BATCH_REQUESTS = 100_000
+_CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+_BATCH_LIFETIME = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +182,19 @@ class Fault:
         )
 
     @classmethod
+    def expired(cls, *, model: str | None = None) -> Fault:
+        """In a Message Batch: the request's result is ``expired`` (the batch ran out of its
+        24 hours first). A plain message request gets a 504 ``timeout_error`` instead."""
+        default_type, default_message = ERROR_TYPES[504]
+        return cls(
+            kind="expired",
+            status_code=504,
+            error_type=default_type,
+            message=default_message,
+            model=model,
+        )
+
+    @classmethod
     def ok(
         cls,
         text: str | None = None,
@@ -213,6 +250,25 @@ class _Reply:
     usage: dict[str, Any]
 
 
+@dataclass(slots=True)
+class _Batch:
+    """One Message Batch: its results are decided at creation, shown once it has ended."""
+
+    id: str
+    created_at: datetime
+    created_monotonic: float
+    results: list[tuple[str, dict[str, Any]]]  # (custom_id, result), in request order
+    polls: int = 0
+    cancel_initiated_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    @property
+    def status(self) -> str:
+        if self.ended_at is not None:
+            return "ended"
+        return "canceling" if self.cancel_initiated_at is not None else "in_progress"
+
+
 class _Answered(Exception):
     """Raised by request handlers to answer an error at once."""
 
@@ -231,7 +287,9 @@ class FakeAnthropic:
     ``reply`` fixes the answer text; ``output_tokens`` fixes the reported output tokens
     (default: a quarter of the text's characters); a stream sends the text in
     ``stream_chunks`` deltas, ``chunk_delay_s`` apart. ``keep_requests`` bounds the request
-    log (benchmarks); ``None`` keeps every request.
+    log (benchmarks); ``None`` keeps every request. A Message Batch ends on its
+    ``batch_polls``-th retrieve or ``batch_seconds`` after its creation, whichever comes first
+    (see the module docstring).
     """
 
     def __init__(
@@ -246,9 +304,16 @@ class FakeAnthropic:
         chunk_delay_s: float = 0.0,
         models: Sequence[str] = DEFAULT_MODELS,
         keep_requests: int | None = None,
+        batch_polls: int | None = 2,
+        batch_seconds: float | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        if batch_polls is not None and batch_polls < 1:
+            raise ValueError(f"batch_polls must be >= 1 or None, got {batch_polls}")
+        self._batch_polls = batch_polls
+        self._batch_seconds = batch_seconds
+        self._batches: dict[str, _Batch] = {}
         self._rates = _check_rates(rates or {})
         self._seed = seed
         self._rng = random.Random(seed)
@@ -309,11 +374,13 @@ class FakeAnthropic:
             self._script.extend(faults)
 
     def reset(self) -> None:
-        """Forget the script, the request log and the prompt cache; reseed the random faults."""
+        """Forget the script, the request log, the prompt cache and the Message Batches;
+        reseed the random faults."""
         with self._lock:
             self._script.clear()
             self._log.clear()
             self._cache.clear()
+            self._batches.clear()
             self._rng = random.Random(self._seed)
 
     # -- running in a background thread -----------------------------------------------------
@@ -468,6 +535,8 @@ class FakeAnthropic:
                 except ValueError:
                     raise _Answered(400, message="The request body is not valid JSON") from None
             self._check_key(request.headers)
+            if request.path == _BATCHES_PATH or request.path.startswith(_BATCHES_PATH + "/"):
+                return await self._batch_api(request, body, writer)
             if request.path in ("/v1/messages", "/v1/messages/count_tokens"):
                 if request.method != "POST":
                     raise _Answered(405, "invalid_request_error", "Method not allowed")
@@ -538,7 +607,7 @@ class FakeAnthropic:
     ) -> bool:
         stream = body.get("stream") is True
         kind = fault.kind if fault else "ok"
-        if kind == "stream_error" and not stream:
+        if (kind == "stream_error" and not stream) or kind == "expired":
             kind = "status"
         if fault is not None and kind == "status":
             self._record(request, body, fault, fault.status_code)
@@ -653,6 +722,185 @@ class FakeAnthropic:
         first = entries[0]["id"] if entries else None
         last = entries[-1]["id"] if entries else None
         return {"data": entries, "has_more": False, "first_id": first, "last_id": last}
+
+    # -- Message Batches --------------------------------------------------------------------
+
+    async def _batch_api(self, request: _Incoming, body: Any, writer: asyncio.StreamWriter) -> bool:
+        """Create, list, retrieve, cancel, delete a Message Batch, or download its results."""
+        batch_id, _, action = request.path.removeprefix(_BATCHES_PATH).strip("/").partition("/")
+        route = (request.method, "id" if batch_id else "", action)
+        rid = self._request_id()
+        if route == ("POST", "", ""):
+            payload = self._batch_json(self._create_batch(body), request)
+        elif route == ("GET", "", ""):
+            payload = self._list_batches(request)
+        elif route == ("GET", "id", ""):
+            payload = self._batch_json(
+                self._advance(self._find_batch(batch_id), poll=True), request
+            )
+        elif route == ("POST", "id", "cancel"):
+            payload = self._batch_json(self._cancel_batch(self._find_batch(batch_id)), request)
+        elif route == ("DELETE", "id", ""):
+            payload = self._delete_batch(self._find_batch(batch_id))
+        elif route == ("GET", "id", "results"):
+            lines = self._batch_results(self._find_batch(batch_id))
+            self._record(request, body, None, 200)
+            headers = [("content-type", "application/binary"), ("request-id", rid)]
+            await _send(writer, _response(200, headers, lines))
+            return True
+        else:
+            raise _Answered(404, message=f"Not found: {request.method} {request.path}")
+        self._record(request, body, None, 200)
+        await _send(writer, _json_response(200, payload, rid))
+        return True
+
+    def _create_batch(self, body: Any) -> _Batch:
+        requests = body.get("requests") if isinstance(body, dict) else None
+        if not isinstance(requests, list) or not requests:
+            raise _Answered(400, message="requests: Field required (a non-empty list)")
+        if len(requests) > _MAX_BATCH_REQUESTS:
+            raise _Answered(400, message=f"requests: at most {_MAX_BATCH_REQUESTS} per batch")
+        seen: set[str] = set()
+        for index, item in enumerate(requests):
+            custom_id = item.get("custom_id") if isinstance(item, dict) else None
+            if not isinstance(custom_id, str) or not _CUSTOM_ID.fullmatch(custom_id):
+                raise _Answered(
+                    400,
+                    message=f"requests.{index}.custom_id: 1-64 letters, digits, '_' or '-'",
+                )
+            if custom_id in seen:
+                raise _Answered(
+                    400, message=f"requests.{index}.custom_id: {custom_id!r} is not unique"
+                )
+            seen.add(custom_id)
+            if not isinstance(item.get("params"), dict):
+                raise _Answered(400, message=f"requests.{index}.params: Field required")
+        results = [(item["custom_id"], self._batch_result(item["params"])) for item in requests]
+        now = datetime.now(UTC)
+        batch = _Batch(f"msgbatch_fake{next(self._ids):016x}", now, time.monotonic(), results)
+        with self._lock:
+            self._batches[batch.id] = batch
+        return batch
+
+    def _batch_result(self, params: dict[str, Any]) -> dict[str, Any]:
+        """What one request of a batch gets: what ``/v1/messages`` would answer, as a result."""
+        try:
+            _validate(params, count_only=False)
+            if params.get("stream") is True:
+                raise _Answered(400, message="stream: a Message Batch request cannot stream")
+        except _Answered as answer:
+            return _errored(answer.error_type, answer.message)
+        fault = self._choose_fault(params["model"])
+        if fault is not None and fault.kind == "expired":
+            return {"type": "expired"}
+        if fault is not None and fault.kind in ("status", "stream_error"):
+            return _errored(fault.error_type or "api_error", fault.message or "Error")
+        if fault is not None and fault.kind == "reset":
+            return _errored(*ERROR_TYPES[500])
+        return {"type": "succeeded", "message": _message_json(self._reply(params, fault))}
+
+    def _find_batch(self, batch_id: str) -> _Batch:
+        with self._lock:
+            batch = self._batches.get(batch_id)
+        if batch is None:
+            raise _Answered(404, message=f"message_batch_id: no Message Batch {batch_id!r}")
+        return batch
+
+    def _advance(self, batch: _Batch, *, poll: bool) -> _Batch:
+        """End ``batch`` when its time has come (a retrieve counts as a poll)."""
+        if batch.ended_at is not None:
+            return batch
+        if poll:
+            batch.polls += 1
+        polled = self._batch_polls is not None and batch.polls >= self._batch_polls
+        aged = self._batch_seconds is not None and (
+            time.monotonic() - batch.created_monotonic >= self._batch_seconds
+        )
+        canceled = batch.cancel_initiated_at is not None
+        if (canceled and poll) or (not canceled and (polled or aged)):
+            if canceled:
+                batch.results = [
+                    (custom_id, {"type": "canceled"}) for custom_id, _ in batch.results
+                ]
+            batch.ended_at = datetime.now(UTC)
+        return batch
+
+    def _cancel_batch(self, batch: _Batch) -> _Batch:
+        self._advance(batch, poll=False)
+        if batch.ended_at is None and batch.cancel_initiated_at is None:
+            batch.cancel_initiated_at = datetime.now(UTC)
+        return batch
+
+    def _delete_batch(self, batch: _Batch) -> dict[str, Any]:
+        if self._advance(batch, poll=False).ended_at is None:
+            raise _Answered(
+                400, message=f"Message Batch {batch.id} is {batch.status}: cancel it first"
+            )
+        with self._lock:
+            self._batches.pop(batch.id, None)
+        return {"id": batch.id, "type": "message_batch_deleted"}
+
+    def _batch_results(self, batch: _Batch) -> bytes:
+        if self._advance(batch, poll=False).ended_at is None:
+            raise _Answered(
+                400,
+                message=f"Message Batch {batch.id} is {batch.status}: "
+                "its results are available once processing_status is 'ended'",
+            )
+        lines = [
+            json.dumps({"custom_id": custom_id, "result": result}, separators=(",", ":")) + "\n"
+            for custom_id, result in batch.results
+        ]
+        return "".join(lines).encode()
+
+    def _list_batches(self, request: _Incoming) -> dict[str, Any]:
+        with self._lock:
+            newest_first = list(reversed(self._batches.values()))
+        try:
+            limit = int(request.query.get("limit", "20"))
+        except ValueError:
+            raise _Answered(400, message="limit: Input should be a valid integer") from None
+        if not 1 <= limit <= 1000:
+            raise _Answered(400, message="limit: Input should be between 1 and 1000")
+        ids = [batch.id for batch in newest_first]
+        after, before = request.query.get("after_id"), request.query.get("before_id")
+        if before is not None:
+            end = ids.index(before) if before in ids else 0
+            page, has_more = newest_first[max(0, end - limit) : end], end > limit
+        else:
+            start = ids.index(after) + 1 if after in ids else 0 if after is None else len(ids)
+            page, has_more = newest_first[start : start + limit], start + limit < len(ids)
+        data = [self._batch_json(self._advance(batch, poll=False), request) for batch in page]
+        return {
+            "data": data,
+            "has_more": has_more,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+        }
+
+    def _batch_json(self, batch: _Batch, request: _Incoming) -> dict[str, Any]:
+        """The batch as the API shows it; ``results_url`` points back at the server asked."""
+        counts = dict.fromkeys(("processing", "succeeded", "errored", "canceled", "expired"), 0)
+        results_url = None
+        if batch.ended_at is None:
+            counts["processing"] = len(batch.results)
+        else:
+            for _, result in batch.results:
+                counts[result["type"]] += 1
+            host = request.headers.get("host") or f"{self._host}:{self.port}"
+            results_url = f"http://{host}{_BATCHES_PATH}/{batch.id}/results"
+        return {
+            "id": batch.id,
+            "type": "message_batch",
+            "processing_status": batch.status,
+            "request_counts": counts,
+            "ended_at": _rfc3339(batch.ended_at),
+            "created_at": _rfc3339(batch.created_at),
+            "expires_at": _rfc3339(batch.created_at + _BATCH_LIFETIME),
+            "archived_at": None,
+            "cancel_initiated_at": _rfc3339(batch.cancel_initiated_at),
+            "results_url": results_url,
+        }
 
     async def _stream(
         self, reply: _Reply, fault: Fault | None, rid: str, writer: asyncio.StreamWriter
@@ -836,6 +1084,18 @@ def _cached_prefix(body: dict[str, Any]) -> tuple[tuple[str, int] | None, str]:
     prefix = [text for text, _ in pieces[: marked[-1] + 1]]
     digest = hashlib.sha256(json.dumps([body["model"], prefix]).encode()).hexdigest()
     return (digest, sum(len(text) for text in prefix)), str(marker.get("ttl", "5m"))
+
+
+def _errored(error_type: str, message: str) -> dict[str, Any]:
+    """An ``errored`` result of a Message Batch request."""
+    return {
+        "type": "errored",
+        "error": {"type": "error", "error": {"type": error_type, "message": message}},
+    }
+
+
+def _rfc3339(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
 def _message_json(reply: _Reply) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ctxrouter.errors import ProviderError
+from ctxrouter.execution.clock import Clock
 from ctxrouter.models.pricing import Usage
 from ctxrouter.providers.base import ModelCall, ModelResponse
 
@@ -37,9 +38,12 @@ class ScriptedProvider:
 
     name = "scripted"
 
-    def __init__(self, script: Iterable[Reply | ProviderError] = ()) -> None:
+    def __init__(
+        self, script: Iterable[Reply | ProviderError] = (), *, clock: Clock | None = None
+    ) -> None:
         self.script: deque[Reply | ProviderError] = deque(script)
         self.calls: list[ModelCall] = []
+        self.clock = clock  # when given, each reply waits its latency on it
 
     def add(self, *steps: Reply | ProviderError) -> None:
         self.script.extend(steps)
@@ -49,6 +53,8 @@ class ScriptedProvider:
         step = self._next_for(call.model)
         if isinstance(step, ProviderError):
             raise step
+        if self.clock is not None:
+            await self.clock.sleep(step.latency_s)
         text = step.text
         if step.confidence is not None:
             text += f"\nCONFIDENCE: {step.confidence}"

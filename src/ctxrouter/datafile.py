@@ -1,0 +1,76 @@
+"""Reading ctxrouter's YAML data files (shipped or the user's) with precise errors.
+
+A validation error names the file, the line and the field, with a "did you mean" for a mistyped
+enum value, so that a broken data file is a clear message and never a silent default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib.resources import files
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from ctxrouter.errors import ConfigError, Problem, did_you_mean
+
+
+def read_data_file(path: Path | str | None, shipped_name: str) -> tuple[str, Path]:
+    """The text of ``path`` or of the shipped ``ctxrouter/data/<shipped_name>``, and its path."""
+    if path is None:
+        resource = files("ctxrouter") / "data" / shipped_name
+        return resource.read_text(encoding="utf-8"), Path(str(resource))
+    where = Path(path)
+    try:
+        return where.read_text(encoding="utf-8"), where
+    except OSError as exc:
+        raise ConfigError(f"cannot read {where}: {exc.strerror or exc}") from None
+
+
+def parse_yaml(text: str, where: Path) -> object:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(str(Problem(where, line, None, f"not valid YAML: {exc}"))) from None
+
+
+def data_file_error(
+    exc: ValidationError, text: str, where: Path, known: Sequence[str]
+) -> ConfigError:
+    """One :class:`ConfigError` listing every problem, each with its line and field."""
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        message = err["msg"]
+        value = err.get("input")
+        if err["type"] == "enum" and isinstance(value, str):
+            guess = did_you_mean(value, known)
+            message = f"unknown value {value!r}" + (f" (did you mean {guess!r}?)" if guess else "")
+        field = ".".join(str(p) for p in loc) or None
+        problems.append(Problem(where, yaml_line(text, loc), field, message))
+    head = f"{len(problems)} problem(s) in {where}; fix the file and run again:"
+    return ConfigError("\n".join([head, *(f"  {p}" for p in problems)]))
+
+
+def yaml_line(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the YAML node at ``loc`` (or of its nearest existing parent)."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if part < len(node.value) else None
+        else:
+            child = None
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
