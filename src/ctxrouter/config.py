@@ -48,6 +48,12 @@ class ProviderSettings(BaseModel):
         default=None, description="Else ANTHROPIC_BASE_URL, else the real API."
     )
     timeout_s: float = Field(default=600.0, gt=0)
+    batch_max_wait_s: float = Field(
+        default=2.0, gt=0, description="How long a Message Batch collects calls before it is sent."
+    )
+    batch_poll_interval_s: float = Field(
+        default=30.0, gt=0, description="How often a sent Message Batch is polled."
+    )
     simulated_seed: int = 0
     simulated_time_scale: float = Field(
         default=0.0, ge=0, description="Real seconds slept per simulated second (0: no wait)."

@@ -47,8 +47,8 @@ def print_summary(data: dict[str, Any]) -> None:
     patterns = Table(
         title="By pattern (savings from the tokens each run used)", title_justify="left"
     )
-    cols = ("pattern", "runs", "success", "cost/run", "vs all-sonnet", "claimed", "vs all-opus",
-            "wall p50", "wall p95")  # fmt: skip
+    cols = ("pattern", "runs", "success", "cost/run", "vs sonnet", "claimed",
+            "vs opus", "wall p50", "wall p95")  # fmt: skip
     for col in cols:
         patterns.add_column(col, justify="left" if col == "pattern" else "right", no_wrap=True)
     for name, p in data["by_pattern"].items():
@@ -61,7 +61,7 @@ def print_summary(data: dict[str, Any]) -> None:
         )  # fmt: skip
     out.print(patterns)
     lines = [
-        f"cost        ${data['cost_usd']:,.2f} for the month; the same calls all-sonnet "
+        f"cost        ${data['cost_usd']:,.2f} for the period; the same calls all-sonnet "
         f"${data['all_sonnet_usd']:,.2f}, all-opus ${data['all_opus_usd']:,.2f}",
         f"savings     {_pct(data['savings_vs_all_sonnet_pct'])} vs all-sonnet (the strategy "
         f"claims {data['claimed_savings_vs_all_sonnet_pct']}%), "
@@ -69,10 +69,10 @@ def print_summary(data: dict[str, Any]) -> None:
         f"resilience  {data['escalations']:,} escalations, {data['fallbacks']:,} fallbacks, "
         f"{sum(t['failed_attempts'] for t in data['by_tier'].values()):,} failed attempts retried",
         f"events      {data['database']}  (try: ctxrouter events --db {data['database']})",
-        f"simulated   in {data['wall_s']:.1f} s of wall time",
     ]
     for line in lines:
         out.print(line, highlight=False, markup=False)
+    stderr().print(f"simulated in {data['wall_s']:.1f} s of wall time", style="dim")
 
 
 def run_month(

@@ -81,8 +81,12 @@ class Executor:
         clock: Clock | None = None,
         breaker: CircuitBreaker | None = None,
         batch_provider: Provider | None = None,
+        jitter_seed: int | None = None,
     ) -> None:
         self.router = router
+        # Backoff jitter is drawn per run: from its random id (decorrelated clients), or, for
+        # reproducible simulations, from this seed and the request itself.
+        self.jitter_seed = jitter_seed
         self.provider = provider
         self.batch_provider = batch_provider  # the Message Batches path, for batchable work
         self.registry = registry
@@ -136,7 +140,11 @@ class _Run:
         self.events: list[Event] = []
         self.failures: list[Attempt] = []
         self.verdicts: list[Verdict] = []
-        self.rng = random.Random(self.run_id)
+        if ex.jitter_seed is None:
+            self.rng = random.Random(self.run_id)
+        else:
+            r = request
+            self.rng = random.Random(f"{ex.jitter_seed}|{r.task_id}|{r.step}|{r.agent}|{r.task}")
         store_text = options.store_text
         self.store_text = ex.runtime.store_text if store_text is None else store_text
         system = (

@@ -69,6 +69,7 @@ class Runtime:
         registry: ModelRegistry | None = None,
         store: SQLiteStore | None = None,
         batch: bool = False,
+        jitter_seed: int | None = None,
     ) -> Runtime:
         """Build the runtime. ``batch`` adds the Message Batches path for batchable steps
         (the provider must support it: the anthropic one does)."""
@@ -82,6 +83,8 @@ class Runtime:
             clock = VirtualClock(start=time.time()) if simulated and not scaled else RealClock()
         if provider is None or isinstance(provider, str):  # first: a bad provider opens nothing
             provider = create_provider(name, settings, clock)
+        if jitter_seed is None and provider.name == "simulated":
+            jitter_seed = settings.providers.simulated_seed  # a simulation repeats for a seed
         catalog = catalog or load_catalog(settings)
         registry = registry or ModelRegistry.load(settings)
         store = store or SQLiteStore(settings.database_path)
@@ -99,7 +102,12 @@ class Runtime:
         if batch:
             from ctxrouter.providers.batching import MessageBatcher
 
-            batch_provider = MessageBatcher(provider, sleep=clock.sleep)
+            batch_provider = MessageBatcher(
+                provider,
+                max_wait_s=settings.providers.batch_max_wait_s,
+                poll_interval_s=settings.providers.batch_poll_interval_s,
+                sleep=clock.sleep,
+            )
         executor = Executor(
             router,
             provider,
@@ -108,6 +116,7 @@ class Runtime:
             sink=recorder.record,
             clock=clock,
             batch_provider=batch_provider,
+            jitter_seed=jitter_seed,
         )
         return cls(
             settings,

@@ -310,9 +310,10 @@ def sample_call(seed: int, params: CallParams, rates: ErrorRates) -> Outcome:
 
 
 def call_key(seed: int, call: ModelCall) -> int:
-    """A 128-bit hash of everything that identifies a call (not its place in a schedule)."""
+    """A 128-bit hash of what a call asks (not its run id, which is random, nor its place in a
+    schedule): the same seed and the same calls give the same answers, run after run."""
     ctx = call.context
-    parts = [str(seed), ctx.run_id or "", call.model, str(ctx.attempt), ctx.agent or ""]
+    parts = [str(seed), call.model, str(ctx.attempt), ctx.agent or ""]
     parts += [ctx.category or "", ctx.tier or "", call.system or ""]
     for message in call.messages:
         parts += [message.role, message.content]

@@ -260,7 +260,7 @@ async def simulate_month(
     summary.database = database
     rng = random.Random(seed)
     async with Runtime.open(
-        settings, provider=provider, clock=clock, store=SQLiteStore(database)
+        settings, provider=provider, clock=clock, store=SQLiteStore(database), jitter_seed=seed
     ) as runtime:
         runner = PipelineRunner(runtime.executor, clock)
         specs = {
