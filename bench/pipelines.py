@@ -119,6 +119,15 @@ def month() -> dict[str, Any]:
         "wall_s_process": round(elapsed, 2),
         "wall_s_simulation": data["wall_s"],
         "goal_s": 60,
+        "cost_usd": data["cost_usd"],
+        "all_sonnet_usd": data["all_sonnet_usd"],
+        "all_opus_usd": data["all_opus_usd"],
+        "savings_vs_all_sonnet_pct": data["savings_vs_all_sonnet_pct"],
+        "savings_vs_all_opus_pct": data["savings_vs_all_opus_pct"],
+        "by_pattern_vs_all_sonnet_pct": {
+            name: (p["savings_vs_all_sonnet_pct"], p["claimed_savings_vs_all_sonnet_pct"])
+            for name, p in data["by_pattern"].items()
+        },
     }
 
 

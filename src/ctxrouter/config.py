@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     database: Path | None = Field(
         default=None, description="The SQLite event store; default <data_dir>/ctxrouter.db."
     )
+    store_url: str | None = Field(
+        default=None,
+        description="A shared PostgreSQL store (postgresql://...); default: the SQLite file.",
+    )
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
 

@@ -28,8 +28,9 @@ from ctxrouter.providers.registry import create_provider
 from ctxrouter.routing.corrections import CorrectionStage, CorrectionStats
 from ctxrouter.routing.request import RouteRequest
 from ctxrouter.routing.router import Router
+from ctxrouter.telemetry import open_store
 from ctxrouter.telemetry.recorder import Recorder
-from ctxrouter.telemetry.sqlite import SQLiteStore
+from ctxrouter.telemetry.store import Store
 
 DAY_S = 86_400.0
 
@@ -43,7 +44,7 @@ class Runtime:
         registry: ModelRegistry,
         router: Router,
         provider: Provider,
-        store: SQLiteStore,
+        store: Store,
         recorder: Recorder,
         executor: Executor,
         clock: Clock,
@@ -67,7 +68,7 @@ class Runtime:
         clock: Clock | None = None,
         catalog: Catalog | None = None,
         registry: ModelRegistry | None = None,
-        store: SQLiteStore | None = None,
+        store: Store | None = None,
         batch: bool = False,
         jitter_seed: int | None = None,
     ) -> Runtime:
@@ -87,7 +88,7 @@ class Runtime:
             jitter_seed = settings.providers.simulated_seed  # a simulation repeats for a seed
         catalog = catalog or load_catalog(settings)
         registry = registry or ModelRegistry.load(settings)
-        store = store or SQLiteStore(settings.database_path)
+        store = store or open_store(settings)
         rt = settings.runtime
         router = Router.from_settings(settings, catalog, registry)
         since = clock.now() - rt.correction_window_days * DAY_S

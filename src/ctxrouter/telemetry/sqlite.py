@@ -295,6 +295,11 @@ class SQLiteStore:
         sql = "SELECT agent, COUNT(DISTINCT run_id) FROM events WHERE agent IS NOT NULL"
         return self._counts(sql, since)
 
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Read-only SQL over ``events`` and ``feedback`` (see :class:`Store`)."""
+        with self._lock:
+            return list(self._db().execute(sql, tuple(params)).fetchall())
+
     def runs_ending_with(self, fragment: str, limit: int = 2) -> list[str]:
         """Up to ``limit`` run ids ending with ``fragment`` (as the events table shows them)."""
         escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ctxrouter.telemetry.event import Event, Feedback
 
@@ -33,6 +33,16 @@ class Store(Protocol):
     def events(self, query: EventQuery = ...) -> list[Event]: ...
 
     def count_events(self, query: EventQuery = ...) -> int: ...
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only SQL query over the shared schema (tables ``events`` and
+        ``feedback``), written with ``?`` placeholders and SQL that both SQLite and PostgreSQL
+        accept; each backend adapts the placeholders. Analytics build on this."""
+        ...
+
+    def corrections_by_agent(self, since: float | None = None) -> dict[str, int]: ...
+
+    def runs_by_agent(self, since: float | None = None) -> dict[str, int]: ...
 
     def add_feedback(self, feedback: Feedback) -> None: ...
 
