@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,6 +71,15 @@ class FlakyStore:
 
     def count_events(self, query: EventQuery = EventQuery()) -> int:
         return self.inner.count_events(query)
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return self.inner.query(sql, params)
+
+    def corrections_by_agent(self, since: float | None = None) -> dict[str, int]:
+        return self.inner.corrections_by_agent(since)
+
+    def runs_by_agent(self, since: float | None = None) -> dict[str, int]:
+        return self.inner.runs_by_agent(since)
 
     def add_feedback(self, feedback: Feedback) -> None:
         self.inner.add_feedback(feedback)
