@@ -92,6 +92,17 @@ class RuntimeSettings(BaseModel):
     correction_min: int = Field(default=3, ge=1)
 
 
+class TelemetrySettings(BaseModel):
+    """Where telemetry goes besides the event store."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    otel: bool = Field(
+        default=False,
+        description="Emit OpenTelemetry spans and metrics (GenAI conventions) per attempt.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything ctxrouter can be told. Frozen: build a new one to change it."""
 
@@ -129,6 +140,7 @@ class Settings(BaseSettings):
     )
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -210,6 +222,7 @@ __all__ = [
     "ProviderSettings",
     "RuntimeSettings",
     "Settings",
+    "TelemetrySettings",
     "default_config_path",
     "default_data_dir",
 ]

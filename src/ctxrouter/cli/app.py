@@ -42,6 +42,7 @@ def _register() -> None:
         events,
         models,
         pipelines,
+        profile,
         runs,
         simulate,
     )
@@ -57,6 +58,7 @@ def _register() -> None:
     app.command("run")(runs.run)
     app.command("feedback")(runs.feedback)
     app.command("events")(events.events)
+    app.command("profile")(profile.profile)
     app.command("demo")(demo.demo)
 
 

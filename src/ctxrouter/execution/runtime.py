@@ -13,6 +13,7 @@ closes the provider and the store.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -29,6 +30,7 @@ from ctxrouter.routing.corrections import CorrectionStage, CorrectionStats
 from ctxrouter.routing.request import RouteRequest
 from ctxrouter.routing.router import Router
 from ctxrouter.telemetry import open_store
+from ctxrouter.telemetry.event import Event
 from ctxrouter.telemetry.recorder import Recorder
 from ctxrouter.telemetry.store import Store
 
@@ -99,6 +101,11 @@ class Runtime:
             stage = CorrectionStage(stats, rate=rt.correction_rate, minimum=rt.correction_min)
             router = router.with_stage(stage, after="conditions")
         recorder = Recorder(store, flush_interval=rt.flush_interval_s)
+        sink: Callable[[Event], None] = recorder.record
+        if settings.telemetry.otel:
+            from ctxrouter.telemetry.otel import OtelSink, fan_out
+
+            sink = fan_out(recorder.record, OtelSink())
         batch_provider = None
         if batch:
             from ctxrouter.providers.batching import MessageBatcher
@@ -114,7 +121,7 @@ class Runtime:
             provider,
             registry,
             runtime=rt,
-            sink=recorder.record,
+            sink=sink,
             clock=clock,
             batch_provider=batch_provider,
             jitter_seed=jitter_seed,

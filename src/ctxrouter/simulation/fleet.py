@@ -32,6 +32,7 @@ from ctxrouter.pipelines.engine import PipelineRun, PipelineRunner
 from ctxrouter.pipelines.loader import load_pipeline
 from ctxrouter.pipelines.report import CostTally, report
 from ctxrouter.providers.simulated import ErrorRates, SimulatedProvider
+from ctxrouter.simulation.drift import Drift, DriftingProvider
 from ctxrouter.telemetry.event import Outcome
 from ctxrouter.telemetry.sqlite import SQLiteStore
 
@@ -57,6 +58,7 @@ class FleetPlan(BaseModel):
     working_hours: tuple[int, int] = (8, 20)
     kinds: tuple[TaskKind, ...] = Field(min_length=1)
     errors: ErrorRates = ErrorRates()
+    drifts: tuple[Drift, ...] = ()
     tasks: dict[str, tuple[str, ...]]
 
     @model_validator(mode="after")
@@ -255,7 +257,8 @@ async def simulate_month(
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     start = datetime.combine(plan.start, datetime.min.time(), UTC).timestamp()
     clock = VirtualClock(start=start)
-    provider = SimulatedProvider(seed=seed, clock=clock, error_rates=plan.errors, time_scale=1.0)
+    simulated = SimulatedProvider(seed=seed, clock=clock, error_rates=plan.errors, time_scale=1.0)
+    provider = DriftingProvider(simulated, clock, start, plan.drifts) if plan.drifts else simulated
     summary = FleetSummary(plan=plan.name, days=plan.days, first_day=plan.start)
     summary.database = database
     rng = random.Random(seed)
