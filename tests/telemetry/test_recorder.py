@@ -81,6 +81,9 @@ class FlakyStore:
     def runs_by_agent(self, since: float | None = None) -> dict[str, int]:
         return self.inner.runs_by_agent(since)
 
+    def runs_ending_with(self, fragment: str, limit: int = 2) -> list[str]:
+        return self.inner.runs_ending_with(fragment, limit)
+
     def add_feedback(self, feedback: Feedback) -> None:
         self.inner.add_feedback(feedback)
 

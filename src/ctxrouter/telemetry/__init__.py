@@ -2,18 +2,22 @@
 
 ::
 
-    store = open_store(settings)  # SQLite at settings.database_path
+    store = open_store(settings)  # PostgreSQL at settings.store_url, else SQLite
     with Recorder(store) as recorder:  # events are written off the hot path
         recorder.record(event)
     store.events(EventQuery(agent="code-reviewer", newest_first=True, limit=10))
     store.close()
+
+:class:`PostgresStore` needs ``psycopg`` (``pip install 'ctxrouter[postgres]'``); it is imported
+only when used, so importing this package never imports psycopg.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
+from ctxrouter.errors import ConfigError
 from ctxrouter.telemetry.event import Event, Feedback, Outcome
 from ctxrouter.telemetry.recorder import Recorder
 from ctxrouter.telemetry.sqlite import SQLiteStore
@@ -21,13 +25,69 @@ from ctxrouter.telemetry.store import EventQuery, Store
 
 if TYPE_CHECKING:
     from ctxrouter.config import Settings
+    from ctxrouter.telemetry.postgres import PostgresStore
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+DEFAULT_SCHEMA = "ctxrouter"
 
 
-def open_store(where: Settings | Path | str) -> SQLiteStore:
-    """The SQLite store at ``settings.database_path``, or at an explicit path (created, with its
-    folders, when missing)."""
-    path = Path(where) if isinstance(where, (str, Path)) else where.database_path
-    return SQLiteStore(path)
+@overload
+def open_store(where: Path) -> SQLiteStore: ...
+
+
+@overload
+def open_store(
+    where: Settings | str, *, schema: str = DEFAULT_SCHEMA
+) -> SQLiteStore | PostgresStore: ...
+
+
+def open_store(
+    where: Settings | Path | str, *, schema: str = DEFAULT_SCHEMA
+) -> SQLiteStore | PostgresStore:
+    """The store ``where`` says:
+
+    - ``Settings``: the PostgreSQL store at ``settings.store_url`` when it is set, else the
+      SQLite store at ``settings.database_path``;
+    - a ``postgresql://`` (or ``postgres://``) URL: the PostgreSQL store there;
+    - any other string, or a path: the SQLite store in that file (created, with its folders).
+
+    A PostgreSQL store keeps its tables in ``schema`` (created when missing).
+    """
+    if isinstance(where, Path):
+        return SQLiteStore(where)
+    if isinstance(where, str):
+        if where.startswith(POSTGRES_SCHEMES):
+            return _postgres(where, schema)
+        return SQLiteStore(Path(where))
+    if where.store_url is None:
+        return SQLiteStore(where.database_path)
+    if not where.store_url.startswith(POSTGRES_SCHEMES):
+        scheme = where.store_url.partition("://")[0] or where.store_url
+        raise ConfigError(
+            f"store_url: {scheme!r} is not a store ctxrouter knows; give a PostgreSQL URL "
+            "(postgresql://user@host:5432/dbname), or unset it to use the SQLite file"
+        )
+    return _postgres(where.store_url, schema)
+
+
+def _postgres(url: str, schema: str) -> PostgresStore:
+    try:
+        from ctxrouter.telemetry.postgres import PostgresStore
+    except ImportError as exc:
+        raise ConfigError(
+            f"store_url is a PostgreSQL URL, but psycopg is not installed ({exc}); "
+            "pip install 'ctxrouter[postgres]', or unset store_url to use the SQLite file"
+        ) from None
+    return PostgresStore(url, schema=schema)
+
+
+def __getattr__(name: str) -> object:
+    """``PostgresStore`` on first use: importing telemetry must not import psycopg."""
+    if name == "PostgresStore":
+        from ctxrouter.telemetry.postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
@@ -35,6 +95,7 @@ __all__ = [
     "EventQuery",
     "Feedback",
     "Outcome",
+    "PostgresStore",
     "Recorder",
     "SQLiteStore",
     "Store",

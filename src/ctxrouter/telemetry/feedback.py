@@ -7,7 +7,6 @@ import uuid
 
 from ctxrouter.errors import InputError
 from ctxrouter.telemetry.event import Feedback
-from ctxrouter.telemetry.sqlite import SQLiteStore
 from ctxrouter.telemetry.store import EventQuery, Store
 
 
@@ -26,7 +25,7 @@ def record_feedback(
     if rating is not None and not 1 <= rating <= 5:
         raise InputError(f"rating must be 1 to 5, got {rating}")
     events = store.events(EventQuery(run_id=run_id, limit=1))
-    if not events and isinstance(store, SQLiteStore) and len(run_id) >= 6:
+    if not events and len(run_id) >= 6:
         matches = store.runs_ending_with(run_id)
         if len(matches) > 1:
             raise InputError(f"run id {run_id!r} is ambiguous: give more of it")
