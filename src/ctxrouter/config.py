@@ -138,6 +138,12 @@ class Settings(BaseSettings):
         default=None,
         description="A shared PostgreSQL store (postgresql://...); default: the SQLite file.",
     )
+    alerts_webhook_url: SecretStr | None = Field(
+        default=None, description="Slack-compatible webhook notified when alerts fire."
+    )
+    alerts_rules_file: Path | None = Field(
+        default=None, description="Alert rules (YAML) replacing the shipped defaults."
+    )
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)

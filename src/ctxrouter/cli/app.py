@@ -36,10 +36,13 @@ def _register() -> None:
     """Attach the command groups. Each module owns its commands."""
     from ctxrouter.cli import (
         agents,
+        alerts,
         assign,
         cost,
+        dashboard,
         demo,
         events,
+        metrics,
         models,
         pipelines,
         profile,
@@ -53,12 +56,18 @@ def _register() -> None:
     app.add_typer(pipelines.pipeline_app, name="pipeline", help="Multi-agent pipelines.")
     app.add_typer(pipelines.batch_app, name="batch", help="Run a pipeline over many tasks.")
     app.add_typer(simulate.app, name="simulate", help="Simulated fleet workloads.")
+    app.add_typer(
+        alerts.app, name="alerts", help="Alert rules over the fleet's metrics (exit 1 on alert)."
+    )
     app.command("assign")(assign.assign)
     app.command("route")(runs.route)
     app.command("run")(runs.run)
     app.command("feedback")(runs.feedback)
     app.command("events")(events.events)
+    app.command("metrics")(metrics.metrics)
     app.command("profile")(profile.profile)
+    app.command("dashboard")(dashboard.dashboard)
+    app.command("report")(dashboard.report)
     app.command("demo")(demo.demo)
 
 

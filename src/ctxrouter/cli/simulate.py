@@ -117,10 +117,48 @@ def run_month(
             )
         )
     data = summary.to_dict()
+    data.update(_finish(ctx, database))
     if json_:
         print_json(data)
     else:
         print_summary(data)
+        _print_findings(data)
+
+
+def _finish(ctx: typer.Context, database: Path) -> dict[str, Any]:
+    """After the month: the alert check and the dashboard file, over the month's events."""
+    from ctxrouter.cli.dashboard import export_page
+    from ctxrouter.dashboard.data import Window
+    from ctxrouter.dashboard.findings import active_alerts
+    from ctxrouter.telemetry.sqlite import SQLiteStore
+
+    app = state(ctx)
+    with SQLiteStore(database) as store:
+        alerts = active_alerts(store, app.settings)
+    html = database.with_suffix(".html")
+    page, _ = export_page(store_path=database, window=Window(), app=app)
+    html.write_text(page, encoding="utf-8")
+    return {"alerts": alerts, "dashboard": str(html)}
+
+
+def _print_findings(data: dict[str, Any]) -> None:
+    out = stdout()
+    alerts = data["alerts"]
+    out.print(
+        f"alerts      {len(alerts)} firing at the end of the period"
+        + (":" if alerts else " (ctxrouter alerts check exits 0)"),
+        highlight=False,
+        markup=False,
+    )
+    for alert in alerts:
+        out.print(f"  [{alert['severity']}] {alert['title']}", highlight=False, markup=False)
+    if alerts:
+        out.print(
+            f"            ctxrouter alerts check --db {data['database']}  (exits 1)",
+            highlight=False,
+            markup=False,
+        )
+    out.print(f"dashboard   {data['dashboard']}", highlight=False, markup=False)
 
 
 @app.command("month")

@@ -1,0 +1,154 @@
+"""``ctxrouter dashboard`` (serve the charts and Prometheus metrics) and ``ctxrouter report``
+(export the same page as one self-contained HTML file)."""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ctxrouter.cli.events import parse_since
+from ctxrouter.cli.output import fail, guarded, stderr, stdout
+from ctxrouter.cli.state import AppState, state
+
+if TYPE_CHECKING:
+    from ctxrouter.dashboard.data import Window
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="The database; default: the settings' database path."),
+]
+
+
+def _database(ctx: typer.Context, db: Path | None) -> Path:
+    path = db if db is not None else state(ctx).settings.database_path
+    if not path.exists():
+        raise fail(
+            f"no telemetry database at {path}: record some runs first (ctxrouter demo, "
+            "ctxrouter run) or give one with --db"
+        )
+    return path
+
+
+def _require(*modules: str) -> None:
+    """Fail with the install line when the dashboard's optional packages are missing."""
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise fail(f"this command needs {', '.join(missing)}: pip install 'ctxrouter[dashboard]'")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("MB", 1_000_000), ("kB", 1_000)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}, {n:,} bytes"
+    return f"{n:,} bytes"
+
+
+@guarded
+def dashboard(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (no authentication: keep local).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8788,
+    db: DbOpt = None,
+) -> None:
+    """Serve the dashboard: charts at http://HOST:PORT/, Prometheus metrics at /metrics."""
+    _require("starlette", "uvicorn", "prometheus_client", "plotly")
+    import uvicorn
+
+    from ctxrouter.dashboard.app import create_app
+    from ctxrouter.telemetry.sqlite import SQLiteStore
+
+    path = _database(ctx, db)
+    console = stderr()
+    if not _is_loopback(host):
+        console.print(
+            f"[yellow]warning:[/] the dashboard has no authentication; anyone who can reach "
+            f"{host}:{port} sees this fleet's costs and agents",
+            highlight=False,
+        )
+    from ctxrouter.dashboard.findings import active_alerts, top_recommendations
+
+    settings, catalog = state(ctx).settings, state(ctx).catalog()
+    with SQLiteStore(path) as store:
+        app = create_app(
+            store,
+            alerts=lambda s, _w: active_alerts(s, settings),
+            recommendations=lambda s, w: top_recommendations(s, catalog, window=w),
+        )
+        shown = f"[{host}]" if ":" in host else host
+        console.print(
+            f"dashboard on http://{shown}:{port}/ (metrics: /metrics) over {path}; Ctrl-C stops",
+            highlight=False,
+            markup=False,
+        )
+        uvicorn.run(app, host=host, port=port, log_level="warning", ws="none", lifespan="off")
+
+
+@guarded
+def report(
+    ctx: typer.Context,
+    html: Annotated[
+        Path, typer.Option("--html", help="Write the dashboard to this self-contained HTML file.")
+    ],
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="From a date (2026-01-31), a UTC time, or a span back: 24h, 7d."
+        ),
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", "-c", help="Only this category of task.")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Export the dashboard as one HTML file that needs no server and fetches nothing."""
+    _require("plotly")
+    from ctxrouter.dashboard.data import Window
+
+    window = Window(
+        since=None if since is None else parse_since(since, now=time.time()),
+        category=category,
+        since_text=since,
+    )
+    path = _database(ctx, db)
+    text, empty = export_page(store_path=path, window=window, app=state(ctx))
+    page = text.encode("utf-8")
+    html.parent.mkdir(parents=True, exist_ok=True)
+    partial = html.with_name(f".{html.name}.{os.getpid()}.tmp")
+    partial.write_bytes(page)
+    partial.replace(html)  # never leave a half-written page behind
+    if empty:
+        stderr().print("[yellow]warning:[/] no events match; the charts are empty")
+    stdout().print(f"wrote {html} ({_size(len(page))})", highlight=False, markup=False)
+
+
+def export_page(*, store_path: Path, window: Window, app: AppState) -> tuple[str, bool]:
+    """The self-contained dashboard over ``store_path``, with alerts and recommendations,
+    and whether it is empty (no events in the window)."""
+    from ctxrouter.dashboard.data import build
+    from ctxrouter.dashboard.findings import active_alerts, top_recommendations
+    from ctxrouter.dashboard.render import render_page
+    from ctxrouter.telemetry.sqlite import SQLiteStore
+
+    with SQLiteStore(store_path) as store:
+        data = build(store, window)
+        alerts = active_alerts(store, app.settings)
+        recommendations = top_recommendations(store, app.catalog(), window=window)
+    page = render_page(data, standalone=True, alerts=alerts, recommendations=recommendations)
+    return page, data.empty

@@ -1,0 +1,200 @@
+"""``ctxrouter metrics``: calls, success, latency, cost and run rates, in total or per group."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from ctxrouter.analytics.metrics import (
+    GROUP_BYS,
+    LATENCY_RESOLUTION,
+    GroupBy,
+    GroupMetrics,
+    MetricsReport,
+    compute_metrics,
+)
+from ctxrouter.cli.events import parse_since
+from ctxrouter.cli.output import guarded, print_json, stdout
+from ctxrouter.cli.state import state
+from ctxrouter.errors import InputError, did_you_mean
+from ctxrouter.telemetry.sqlite import SQLiteStore
+from ctxrouter.telemetry.store import EventQuery
+
+_NONE = "(none)"  # the group of events without an agent, category or tier
+
+
+def parse_by(value: str) -> GroupBy:
+    text = value.strip().lower()
+    if text in GROUP_BYS:
+        return text
+    guess = did_you_mean(value, GROUP_BYS)
+    hint = f" (did you mean {guess!r}?)" if guess else ""
+    raise InputError(
+        f"--by: cannot group by {value!r}{hint}; expected one of {', '.join(GROUP_BYS)}"
+    )
+
+
+def _pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+
+
+def _cost(group: GroupMetrics) -> Text:
+    """The priced cost; "unpriced" when nothing was priced, "*" when some answers were not."""
+    if group.unpriced and group.priced <= 0:
+        return Text("unpriced", style="dim")
+    text = Text(_usd(group.cost_usd))
+    if group.unpriced:
+        text.append("*", style="yellow")
+    return text
+
+
+def _rating(group: GroupMetrics) -> str:
+    return "—" if group.rating_mean is None else f"{group.rating_mean:.1f} ({group.ratings:,})"
+
+
+def _row(group: GroupMetrics, *, label: str | None = None) -> list[str | Text]:
+    per_call = group.cost_per_call_usd
+    return [
+        Text(label or group.key or _NONE),
+        f"{group.calls:,}",
+        f"{group.runs:,}",
+        _pct(group.success_rate),
+        _ms(group.latency_p50_ms),
+        _ms(group.latency_p95_ms),
+        _ms(group.latency_p99_ms),
+        _cost(group),
+        "—" if per_call is None else _usd(per_call),
+        _pct(group.escalation_rate),
+        _pct(group.fallback_rate),
+        _pct(group.correction_rate),
+        _rating(group),
+    ]
+
+
+def _window(report: MetricsReport) -> str:
+    def moment(ts: float | None, default: str) -> str:
+        if ts is None:
+            return default
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
+
+    if report.since is None and report.until is None:
+        return "all recorded events"
+    return f"{moment(report.since, 'the first event')} to {moment(report.until, 'now')} UTC"
+
+
+def print_report(report: MetricsReport, *, source: Path) -> None:
+    title = "Metrics" + (f" by {report.by}" if report.by else "") + f", {_window(report)}"
+    if report.filters:
+        title += " (" + ", ".join(f"{k} {v}" for k, v in report.filters.items()) + ")"
+    notes = [f"from {source}"]
+    groups = [*report.groups, report.totals]
+    if any(g.unpriced and g.priced > 0 for g in groups):
+        unpriced = report.totals.unpriced
+        notes.append(f"* plus {unpriced:,} answered call(s) without a price, not counted as $0")
+    notes.append(
+        f"latency in ms over answered calls, within {LATENCY_RESOLUTION:.0%}; rates of runs"
+        " (counted where they started), success of answered calls"
+    )
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption=Text("\n".join(notes), style="dim"),
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column(report.by or "", overflow="fold")
+    for name in ("calls", "runs", "success", "p50", "p95", "p99", "cost", "cost/call"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for name in ("escalated", "fallback", "corrected", "rating"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for group in report.groups:
+        table.add_row(*_row(group))
+    if report.groups:
+        table.add_section()
+    table.add_row(*_row(report.totals, label="total"), style="bold")
+    stdout().print(table)
+
+
+def _empty(
+    report_by: GroupBy | None, since: float | None, until: float | None, filters: dict[str, str]
+) -> MetricsReport:
+    """The report of a database that does not exist yet: every total zero."""
+    return MetricsReport(
+        since=since, until=until, by=report_by, totals=GroupMetrics("total"), filters=filters
+    )
+
+
+@guarded
+def metrics(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="From a date (2026-01-31), a UTC time, or a span back: 24h, 7d."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Until (not including) a date, a UTC time or a span back."),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Group by model, agent, category, tier, day or week (UTC)."),
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="Only this agent category.")
+    ] = None,
+    agent: Annotated[str | None, typer.Option("--agent", "-a", help="Only this agent.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Only this model id.")] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="The database; default: the settings' database path."),
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Fleet metrics: calls, success, latency percentiles, cost, escalation, fallback and
+    correction rates and ratings, in total or per group."""
+    now = time.time()
+    group_by = parse_by(by) if by is not None else None
+    start = parse_since(since, now=now) if since is not None else None
+    end = parse_since(until, now=now, flag="--until") if until is not None else None
+    if start is not None and end is not None and end <= start:
+        raise InputError(f"--until ({until}) must be later than --since ({since})")
+    path = db if db is not None else state(ctx).settings.database_path
+    if not path.exists():
+        if json_:
+            given = {"category": category, "agent": agent, "model": model}
+            filters = {k: v for k, v in given.items() if v is not None}
+            print_json(_empty(group_by, start, end, filters).to_dict())
+        else:
+            stdout().print(f"no events recorded yet (database: {path})", highlight=False)
+        return
+    with SQLiteStore(path) as store:
+        report = compute_metrics(
+            store, by=group_by, since=start, until=end, category=category, agent=agent, model=model
+        )
+        recorded = store.count_events(EventQuery(limit=1)) if not report.totals.calls else None
+    if json_:
+        print_json(report.to_dict())
+    elif recorded is not None:
+        what = "no events recorded yet" if recorded == 0 else "no events match"
+        stdout().print(f"{what} (database: {path})", highlight=False)
+    else:
+        print_report(report, source=path)
