@@ -1,13 +1,19 @@
-"""The metrics page over 1,000,000 events: how long `compute_metrics` takes for what a dashboard
-shows (totals, then by model, agent, category, day and week) on SQLite.
+"""The metrics page over 1,000,000 events: how long the metrics take for what a dashboard shows
+(totals, then by model, agent, category, day and week) on SQLite.
 
-The first run fills the database (default ``bench/data/metrics_1m.db``, about a minute and
-~0.5 GB) with a synthetic month: the 67 built-in agents (Zipf-like popularity) and their
-categories, 5% of calls without an agent, three models, retries on overload, fallbacks after
-errors, escalations after rejected answers, lognormal tokens and latencies, 1% unpriced, and
-feedback (corrections, ratings) on 3% of runs. Later runs reuse the file. Prints JSON.
+The first run fills the database (default ``bench/data/metrics_1m.db``, ~40 s, ~0.5 GB, ignored
+by git) with a synthetic month, time-ordered ids from ``new_id``: the 67 built-in agents
+(Zipf-like popularity) with their categories, 5% of calls without an agent, three models
+(agents start on haiku, sonnet or opus), 3% errors (retried or fallen back from), rejected
+answers escalated a tier up, lognormal tokens and latencies, 1% unpriced, feedback
+(corrections, ratings) on 3% of runs. Later runs reuse the file.
+
+Then, on the schema with the indexes ``metrics.SQLITE_INDEXES`` proposes ("proposed") and on
+the shipped one ("shipped"; the script adds or drops the indexes on its own file), it times
+the page as one ``compute_metrics_page`` call and as six ``compute_metrics`` calls. Prints JSON.
 
     .venv/bin/python bench/metrics_page.py [--db PATH] [--events N] [--repeat 5]
+        [--schema proposed|shipped ...]
 """
 
 from __future__ import annotations
