@@ -251,16 +251,17 @@ def test_schema_has_a_column_per_event_field_and_the_indexes(tmp_path: Path) -> 
 def test_migrations_run_once_and_reopening_is_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "t.db"
     with SQLiteStore(path) as s:
-        assert s.migrations() == ["m001_events_and_feedback"]
+        assert s.migrations() == ["m001_events_and_feedback", "m002_metrics_indexes"]
         s.write_events([make_event()])
     for _ in range(2):
         with SQLiteStore(path) as s:
-            assert s.migrations() == ["m001_events_and_feedback"]
+            assert s.migrations() == ["m001_events_and_feedback", "m002_metrics_indexes"]
             assert s.count_events() == 1
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("SELECT version, name FROM _migrations").fetchall() == [
-            (1, "m001_events_and_feedback")
+            (1, "m001_events_and_feedback"),
+            (2, "m002_metrics_indexes"),
         ]
     finally:
         conn.close()
@@ -271,19 +272,19 @@ def test_a_database_from_a_newer_ctxrouter_is_refused_untouched(tmp_path: Path) 
     with SQLiteStore(path) as s:
         s.write_events([make_event()])
     conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO _migrations VALUES (2, 'm002_from_the_future', 0)")
+    conn.execute("INSERT INTO _migrations VALUES (99, 'm099_from_the_future', 0)")
     conn.execute("CREATE TABLE future (x)")
     conn.commit()
     conn.close()
     with pytest.raises(ConfigError, match="newer ctxrouter") as info:
         SQLiteStore(path)
-    assert "m002_from_the_future" in str(info.value)
+    assert "m099_from_the_future" in str(info.value)
     assert "Upgrade ctxrouter" in str(info.value)
     assert str(path) in str(info.value)
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("SELECT COUNT(*) FROM events").fetchone() == (1,)
-        assert conn.execute("SELECT COUNT(*) FROM _migrations").fetchone() == (2,)
+        assert conn.execute("SELECT COUNT(*) FROM _migrations").fetchone() == (3,)
     finally:
         conn.close()
 

@@ -367,14 +367,15 @@ def test_feedback_and_events_share_one_schema_for_query(any_store: AnyStore) -> 
 
 def test_migrations_run_once_and_reopening_is_idempotent(store_backend: StoreBackend) -> None:
     with store_backend.open() as store:
-        assert store.migrations() == ["m001_events_and_feedback"]
+        assert store.migrations() == ["m001_events_and_feedback", "m002_metrics_indexes"]
         store.write_events([make_event()])
     for _ in range(2):
         with store_backend.open() as store:
-            assert store.migrations() == ["m001_events_and_feedback"]
+            assert store.migrations() == ["m001_events_and_feedback", "m002_metrics_indexes"]
             assert store.count_events() == 1
     assert store_backend.raw("SELECT version, name FROM _migrations") == [
-        (1, "m001_events_and_feedback")
+        (1, "m001_events_and_feedback"),
+        (2, "m002_metrics_indexes"),
     ]
 
 
@@ -383,14 +384,14 @@ def test_a_store_from_a_newer_ctxrouter_is_refused_untouched(
 ) -> None:
     with store_backend.open() as store:
         store.write_events([make_event()])
-    store_backend.raw("INSERT INTO _migrations VALUES (2, 'm002_from_the_future', 0)")
+    store_backend.raw("INSERT INTO _migrations VALUES (99, 'm099_from_the_future', 0)")
     store_backend.raw("CREATE TABLE future (x TEXT)")
     with pytest.raises(ConfigError, match="newer ctxrouter") as info:
         store_backend.open()
-    assert "m002_from_the_future" in str(info.value)
+    assert "m099_from_the_future" in str(info.value)
     assert "Upgrade ctxrouter" in str(info.value)
     assert store_backend.raw("SELECT COUNT(*) FROM events") == [(1,)]
-    assert store_backend.raw("SELECT COUNT(*) FROM _migrations") == [(2,)]
+    assert store_backend.raw("SELECT COUNT(*) FROM _migrations") == [(3,)]
 
 
 def test_one_store_shared_by_threads(any_store: AnyStore) -> None:
@@ -501,7 +502,10 @@ def test_open_store_picks_the_backend(pg_schema: tuple[str, str], tmp_path: Path
     settings = Settings.load(data_dir=tmp_path, store_url=url)
     with open_store(settings, schema=schema) as store:
         assert isinstance(store, PostgresStore)
-        assert store.schema == schema and store.migrations() == ["m001_events_and_feedback"]
+        assert store.schema == schema and store.migrations() == [
+            "m001_events_and_feedback",
+            "m002_metrics_indexes",
+        ]
         store.write_events([make_event()])
     with open_store(url.replace("postgresql://", "postgres://"), schema=schema) as store:
         assert isinstance(store, PostgresStore) and store.count_events() == 1

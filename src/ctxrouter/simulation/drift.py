@@ -70,7 +70,7 @@ class DriftingProvider:
                 and day >= drift.from_day
                 and call.context.agent == drift.agent
                 and call.context.tier == drift.tier
-                and _share(call) < drift.rate
+                and _share(call, self.clock.now()) < drift.rate
             ):
                 text = _CONFIDENCE.sub("CONFIDENCE: 0.35", response.text)
                 response = replace(response, text=text)
@@ -80,8 +80,8 @@ class DriftingProvider:
         await self.inner.aclose()
 
 
-def _share(call: ModelCall) -> float:
-    """A stable number in [0, 1) for this call."""
-    key = f"{call.context.run_id}|{call.context.attempt}|{call.messages[-1].content}"
+def _share(call: ModelCall, at: float) -> float:
+    """A stable number in [0, 1) for this call (its virtual time, not its random run id)."""
+    key = f"{at!r}|{call.context.attempt}|{call.model}|{call.messages[-1].content}"
     digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64

@@ -117,8 +117,14 @@ def _m001_events_and_feedback(conn: Connection) -> None:
 
 
 # In order; the version of a migration is its position, from 1. Append only.
+def _m002_metrics_indexes(conn: Connection) -> None:
+    """Nothing to do: the SQLite store's covering indexes for metrics are not needed here
+    (PostgreSQL aggregates by hashing). Kept so both stores share migration versions."""
+
+
 _MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("m001_events_and_feedback", _m001_events_and_feedback),
+    ("m002_metrics_indexes", _m002_metrics_indexes),
 )
 
 # The COPY column types, from the Event field annotations (strings: postponed annotations).
