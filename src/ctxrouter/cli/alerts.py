@@ -30,12 +30,12 @@ from ctxrouter.alerts.notify import (
 )
 from ctxrouter.alerts.rules import load_rules
 from ctxrouter.alerts.state import AlertState, state_path
-from ctxrouter.cli.events import parse_since
 from ctxrouter.cli.output import guarded, print_json, stderr, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.config import Settings
 from ctxrouter.errors import ConfigError, InputError
 from ctxrouter.telemetry.sqlite import SQLiteStore
+from ctxrouter.timewindow import parse_since
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ctxrouter.cli.events import parse_since
 from ctxrouter.cli.output import fail, guarded, stderr, stdout
 from ctxrouter.cli.state import AppState, state
+from ctxrouter.timewindow import parse_since
 
 if TYPE_CHECKING:
     from ctxrouter.dashboard.data import Window

@@ -20,12 +20,12 @@ from ctxrouter.analytics.metrics import (
     MetricsReport,
     compute_metrics,
 )
-from ctxrouter.cli.events import parse_since
 from ctxrouter.cli.output import guarded, print_json, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.errors import InputError, did_you_mean
 from ctxrouter.telemetry.sqlite import SQLiteStore
 from ctxrouter.telemetry.store import EventQuery
+from ctxrouter.timewindow import parse_since
 
 _NONE = "(none)"  # the group of events without an agent, category or tier
 

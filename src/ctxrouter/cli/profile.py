@@ -11,10 +11,10 @@ from rich.table import Table
 
 from ctxrouter.analytics.apply import Edit, apply_edit, plan_edit
 from ctxrouter.analytics.profile import ProfileSettings, Recommendation, collect, recommend
-from ctxrouter.cli.events import parse_since
 from ctxrouter.cli.output import guarded, print_json, stderr, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.errors import InputError
+from ctxrouter.timewindow import parse_since
 
 
 @guarded

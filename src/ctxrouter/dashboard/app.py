@@ -155,7 +155,7 @@ def registry_for(store: Store) -> CollectorRegistry:
 
 def window_from_query(params: Mapping[str, str], *, now: float) -> Window:
     """The window named by ``since`` / ``until`` / ``category`` (empty means unset)."""
-    from ctxrouter.cli.events import parse_since
+    from ctxrouter.timewindow import parse_since
 
     since_text = (params.get("since") or "").strip() or None
     until_text = (params.get("until") or "").strip() or None
