@@ -42,6 +42,7 @@ from psycopg.rows import TupleRow
 
 from ctxrouter.errors import ConfigError
 from ctxrouter.telemetry.event import EVENT_FIELDS, Event, Feedback, Outcome
+from ctxrouter.telemetry.reads import FEEDBACK_COLUMNS, SharedReads
 from ctxrouter.telemetry.store import EventQuery
 
 Connection = psycopg.Connection[TupleRow]
@@ -138,7 +139,7 @@ _OUTCOMES = frozenset(o.value for o in Outcome)  # an Outcome hashes and compare
 _ROW = attrgetter(*EVENT_FIELDS)
 _ALL = EventQuery()
 _NUL, _REPLACEMENT = "\x00", "\ufffd"
-_FEEDBACK_COLUMNS = "feedback_id, ts, run_id, agent, correction, rating, extra"
+_FEEDBACK_COLUMNS = FEEDBACK_COLUMNS
 _CONNECT_TIMEOUT_S = 10
 
 
@@ -215,7 +216,7 @@ def _where(query: EventQuery) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-class PostgresStore:
+class PostgresStore(SharedReads):
     """A :class:`~ctxrouter.telemetry.store.Store` in ``schema`` of the PostgreSQL database at
     ``url`` (``postgresql://user@host:5432/dbname``; libpq's parameters and environment apply).
     The schema, its tables and the migrations are created when missing."""
@@ -341,11 +342,6 @@ class PostgresStore:
             row = self._db().execute(statement, params).fetchone()
         return int(row[0]) if row else 0
 
-    def runs_by_agent(self, since: float | None = None) -> dict[str, int]:
-        """Distinct runs per agent (events without an agent are left out), since ``since``."""
-        statement = "SELECT agent, COUNT(DISTINCT run_id) FROM events WHERE agent IS NOT NULL"
-        return self._counts(statement, since)
-
     def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """Read-only SQL over ``events`` and ``feedback`` (see :class:`Store`), with ``?``
         placeholders; run in a read-only transaction. Whole ``numeric`` results (``SUM`` of
@@ -395,48 +391,6 @@ class PostgresStore:
                 " rating = EXCLUDED.rating, extra = EXCLUDED.extra",
                 row,
             )
-
-    def feedback(self, *, run_id: str | None = None, agent: str | None = None) -> list[Feedback]:
-        """Feedback for a run and/or an agent, oldest first."""
-        statement = f"SELECT {_FEEDBACK_COLUMNS} FROM feedback"
-        clauses, params = [], []
-        for column, value in (("run_id", run_id), ("agent", agent)):
-            if value is not None:
-                clauses.append(f"{column} = %s")
-                params.append(value)
-        if clauses:
-            statement += " WHERE " + " AND ".join(clauses)
-        with self._lock, self._db().cursor(binary=True) as cur:
-            rows = cur.execute(statement + " ORDER BY ts, seq", params).fetchall()
-        return [
-            Feedback(
-                feedback_id=fid,
-                ts=ts,
-                run_id=run,
-                agent=agent,
-                correction=correction,
-                rating=rating,
-                extra=json.loads(extra),
-            )
-            for fid, ts, run, agent, correction, rating, extra in rows
-        ]
-
-    def corrections_by_agent(self, since: float | None = None) -> dict[str, int]:
-        """Feedback carrying a correction (not just a rating), per agent, since ``since``."""
-        statement = (
-            "SELECT agent, COUNT(*) FROM feedback"
-            " WHERE agent IS NOT NULL AND correction IS NOT NULL AND correction <> ''"
-        )
-        return self._counts(statement, since)
-
-    def _counts(self, statement: str, since: float | None) -> dict[str, int]:
-        params: list[Any] = []
-        if since is not None:
-            statement += " AND ts >= %s"
-            params.append(since)
-        with self._lock:
-            rows = self._db().execute(statement + " GROUP BY agent", params).fetchall()
-        return {agent: int(n) for agent, n in rows}
 
 
 def _copy(conn: Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -29,6 +29,7 @@ from typing import Any
 
 from ctxrouter.errors import ConfigError
 from ctxrouter.telemetry.event import EVENT_FIELDS, Event, Feedback, Outcome
+from ctxrouter.telemetry.reads import SharedReads
 from ctxrouter.telemetry.store import EventQuery
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -202,7 +203,7 @@ def _where(query: EventQuery) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-class SQLiteStore:
+class SQLiteStore(SharedReads):
     """A :class:`~ctxrouter.telemetry.store.Store` in one SQLite file (created if missing)."""
 
     def __init__(self, path: Path | str, *, busy_timeout: float = 5.0) -> None:
@@ -305,11 +306,6 @@ class SQLiteStore:
             (count,) = self._db().execute(sql, params).fetchone()
         return int(count)
 
-    def runs_by_agent(self, since: float | None = None) -> dict[str, int]:
-        """Distinct runs per agent (events without an agent are left out), since ``since``."""
-        sql = "SELECT agent, COUNT(DISTINCT run_id) FROM events WHERE agent IS NOT NULL"
-        return self._counts(sql, since)
-
     def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """Read-only SQL over ``events`` and ``feedback`` (see :class:`Store`)."""
         with self._lock:
@@ -349,48 +345,6 @@ class SQLiteStore:
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
-
-    def feedback(self, *, run_id: str | None = None, agent: str | None = None) -> list[Feedback]:
-        """Feedback for a run and/or an agent, oldest first."""
-        sql = "SELECT feedback_id, ts, run_id, agent, correction, rating, extra FROM feedback"
-        clauses, params = [], []
-        for column, value in (("run_id", run_id), ("agent", agent)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        with self._lock:
-            rows = self._db().execute(sql + " ORDER BY ts, seq", params).fetchall()
-        return [
-            Feedback(
-                feedback_id=fid,
-                ts=ts,
-                run_id=run,
-                agent=agent,
-                correction=correction,
-                rating=rating,
-                extra=json.loads(extra),
-            )
-            for fid, ts, run, agent, correction, rating, extra in rows
-        ]
-
-    def corrections_by_agent(self, since: float | None = None) -> dict[str, int]:
-        """Feedback carrying a correction (not just a rating), per agent, since ``since``."""
-        sql = (
-            "SELECT agent, COUNT(*) FROM feedback"
-            " WHERE agent IS NOT NULL AND correction IS NOT NULL AND correction != ''"
-        )
-        return self._counts(sql, since)
-
-    def _counts(self, sql: str, since: float | None) -> dict[str, int]:
-        params: list[Any] = []
-        if since is not None:
-            sql += " AND ts >= ?"
-            params.append(since)
-        with self._lock:
-            rows = self._db().execute(sql + " GROUP BY agent", params).fetchall()
-        return {agent: int(n) for agent, n in rows}
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
