@@ -180,3 +180,30 @@ def test_seams_are_called_with_the_window(hostile_store: SQLiteStore) -> None:
         html = httpx.get(url + "/", params={"category": "Testing"}).text
     assert seen and seen[0].category == "Testing"
     assert "p95 latency above 10 s" in html and "Try haiku for docs-architect" in html
+
+
+def test_scrapes_within_max_age_share_one_aggregate(tmp_path: Path) -> None:
+    from ctxrouter.dashboard.app import StoreCollector
+    from ctxrouter.telemetry import Event, Outcome
+
+    def calls(collector: StoreCollector) -> float:
+        family = next(m for m in collector.collect() if m.name == "ctxrouter_calls")
+        return sum(s.value for s in family.samples if s.name.endswith("_total"))
+
+    now = [0.0]
+    with SQLiteStore(tmp_path / "m.db") as store:
+
+        def write(i: int) -> None:
+            store.write_events(
+                [Event(f"e{i}", 1_800_000_000.0 + i, f"r{i}", "a", "claude-haiku-5-5", "haiku",
+                       Outcome.SUCCESS, latency_ms=10.0)]
+            )  # fmt: skip
+
+        write(1)
+        collector = StoreCollector(store, max_age_s=10.0, clock=lambda: now[0])
+        assert calls(collector) == 1
+        write(2)
+        now[0] = 9.0
+        assert calls(collector) == 1  # within 10 s: the same aggregate, no new scan
+        now[0] = 10.0
+        assert calls(collector) == 2

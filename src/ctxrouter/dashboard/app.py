@@ -58,9 +58,29 @@ class StoreCollector(Collector):
     count every recorded attempt, so they only grow while the store is append-only; the latency
     histogram covers answered attempts, its buckets counted in SQL."""
 
-    def __init__(self, store: Store, buckets_s: Sequence[float] = LATENCY_BUCKETS_S) -> None:
+    def __init__(
+        self,
+        store: Store,
+        buckets_s: Sequence[float] = LATENCY_BUCKETS_S,
+        *,
+        max_age_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self.buckets_s = tuple(sorted(buckets_s))
+        # The aggregate scans every event (~3 s at 1M in SQLite): scrapes closer together than
+        # max_age_s share one result, so a fast scrape interval cannot pile up full scans.
+        self.max_age_s = max_age_s
+        self.clock = clock
+        self._rows: list[tuple[Any, ...]] = []
+        self._read_at: float | None = None
+
+    def _aggregate(self) -> list[tuple[Any, ...]]:
+        now = self.clock()
+        if self._read_at is None or now - self._read_at >= self.max_age_s:
+            self._rows = self.store.query(self._sql())
+            self._read_at = now
+        return self._rows
 
     def _sql(self) -> str:
         answered = "outcome <> 'error' AND latency_ms IS NOT NULL"
@@ -109,7 +129,7 @@ class StoreCollector(Collector):
         )
         # rows are per outcome; everything but calls is summed over the outcomes
         summed: dict[tuple[str, str, str], list[float]] = {}
-        for model, agent, category, outcome, n, *values in self.store.query(self._sql()):
+        for model, agent, category, outcome, n, *values in self._aggregate():
             key = (str(model), str(agent), str(category))
             calls.add_metric([*key, str(outcome)], float(n))
             acc = summed.setdefault(key, [0.0] * len(values))
