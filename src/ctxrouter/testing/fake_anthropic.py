@@ -1054,7 +1054,10 @@ def _pieces(body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     for tool in body.get("tools") or []:
         yield _block_text(tool), tool.get("cache_control") if isinstance(tool, dict) else None
     system = body.get("system")
-    blocks = [system] if isinstance(system, str) else system if isinstance(system, list) else []
+    # a new list: the request's own ``system`` list (kept in fake.requests) must not grow
+    blocks = (
+        [system] if isinstance(system, str) else list(system) if isinstance(system, list) else []
+    )
     for message in body.get("messages") or []:
         content = message.get("content")
         blocks.extend([content] if isinstance(content, str) else content)
