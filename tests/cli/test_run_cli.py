@@ -98,3 +98,9 @@ def test_run_errors(env: dict[str, str]) -> None:
     assert result.exit_code == 2 and "the task is empty" in result.stderr
     result = runner.invoke(app, ["run", "python-pro", "x", "--provider", "anthropic"], env=env)
     assert result.exit_code == 2 and "ANTHROPIC_API_KEY" in result.stderr
+
+
+def test_serve_refuses_a_non_loopback_address(env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0"], env=env)
+    assert result.exit_code == 2
+    assert "loopback only" in result.stderr

@@ -47,6 +47,7 @@ def _register() -> None:
         pipelines,
         profile,
         runs,
+        serve,
         simulate,
     )
 
@@ -68,6 +69,7 @@ def _register() -> None:
     app.command("profile")(profile.profile)
     app.command("dashboard")(dashboard.dashboard)
     app.command("report")(dashboard.report)
+    app.command("serve")(serve.serve)
     app.command("demo")(demo.demo)
 
 
