@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ctxrouter.analytics.projection import savings_pct
 from ctxrouter.models.pricing import Usage
 from ctxrouter.models.registry import ModelRegistry
 from ctxrouter.pipelines.engine import PipelineRun
@@ -36,8 +37,9 @@ def reprice(e: Event, registry: ModelRegistry, tier: Tier) -> float | None:
     return quote.cost.total if quote.cost is not None else None
 
 
-def savings_pct(cost: float, baseline: float) -> float | None:
-    return round(100.0 * (1.0 - cost / baseline), 2) if baseline > 0 else None
+def _rounded_savings(cost: float, baseline: float) -> float | None:
+    pct = savings_pct(cost, baseline)
+    return round(pct, 2) if pct is not None else None
 
 
 @dataclass(slots=True)
@@ -68,11 +70,11 @@ class CostTally:
 
     @property
     def savings_vs_all_sonnet_pct(self) -> float | None:
-        return savings_pct(self.actual, self.all_sonnet)
+        return _rounded_savings(self.actual, self.all_sonnet)
 
     @property
     def savings_vs_all_opus_pct(self) -> float | None:
-        return savings_pct(self.actual, self.all_opus)
+        return _rounded_savings(self.actual, self.all_opus)
 
 
 @dataclass(slots=True)
