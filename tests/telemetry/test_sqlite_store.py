@@ -1,4 +1,5 @@
-"""SQLiteStore against real SQLite files: round trips, filters, atomicity, migrations, threads."""
+"""SQLiteStore-specific checks on real SQLite files. What every store must do is in
+test_store_suite.py, which runs on SQLite too; this file keeps what is particular to SQLite."""
 
 from __future__ import annotations
 
@@ -88,24 +89,6 @@ def test_random_null_patterns_round_trip_in_insertion_order(tmp_path: Path) -> N
     ],
     ids=["null-run-id", "bad-outcome", "unbindable"],
 )
-def test_a_failing_batch_writes_nothing(store: SQLiteStore, broken: dict[str, object]) -> None:
-    before = [make_event(ts=T0 + i) for i in range(3)]
-    store.write_events(before)
-    batch = [make_event(ts=T0 + 10 + i) for i in range(5)]
-    batch[3] = make_event(ts=T0 + 13, **broken)
-    with pytest.raises((sqlite3.Error, ValueError)):
-        store.write_events(batch)
-    assert store.events() == before
-    store.write_events(batch[:3])  # the store is still usable
-    assert store.count_events() == 6
-
-
-def test_writing_nothing_is_fine(store: SQLiteStore) -> None:
-    store.write_events([])
-    assert store.count_events() == 0
-    assert store.events() == []
-
-
 def _filter_fixture(store: SQLiteStore) -> list[Event]:
     events = [
         make_event(event_id="a1", ts=T0 + 0, run_id="r1", agent="a", model="m1"),
@@ -261,38 +244,6 @@ def test_feedback_round_trips_and_filters(store: SQLiteStore) -> None:
     assert store.feedback(agent="b") == [changed]
 
 
-def test_escalation_signals_count_corrections_and_runs_per_agent(
-    store: SQLiteStore,
-) -> None:
-    store.write_events(
-        [
-            make_event(ts=T0 - 100, run_id="old", agent="a"),  # before the window
-            make_event(ts=T0, run_id="r1", agent="a"),
-            make_event(ts=T0 + 1, run_id="r1", agent="a", attempt=2),  # same run
-            make_event(ts=T0 + 2, run_id="r2", agent="a"),
-            make_event(ts=T0 + 3, run_id="r3", agent="b"),
-            make_event(ts=T0 + 4, run_id="r4", agent=None),
-        ]
-    )
-    assert store.runs_by_agent(T0) == {"a": 2, "b": 1}
-    assert store.runs_by_agent() == {"a": 3, "b": 1}
-    for i, (ts, agent, correction, rating) in enumerate(
-        [
-            (T0 - 100, "a", "old correction", None),
-            (T0, "a", "wrong file", None),
-            (T0 + 1, "a", "still wrong", 1),
-            (T0 + 2, "a", None, 5),  # a rating is not a correction
-            (T0 + 3, "a", "", 3),  # nor is an empty one
-            (T0 + 4, "b", "typo", None),
-            (T0 + 5, None, "who?", None),
-        ]
-    ):
-        store.add_feedback(Feedback(f"f{i}", ts, "r1", agent, correction, rating))
-    assert store.corrections_by_agent(T0) == {"a": 2, "b": 1}
-    assert store.corrections_by_agent() == {"a": 3, "b": 1}
-    assert store.corrections_by_agent(T0 + 100) == {}
-
-
 def test_one_store_shared_by_threads(store: SQLiteStore) -> None:
     errors: list[BaseException] = []
 
@@ -319,14 +270,6 @@ def test_two_stores_on_one_file(tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "t.db") as writer, SQLiteStore(tmp_path / "t.db") as reader:
         writer.write_events([make_event(ts=T0 + i) for i in range(10)])
         assert reader.count_events() == 10
-
-
-def test_close_is_idempotent_and_a_closed_store_says_so(tmp_path: Path) -> None:
-    s = SQLiteStore(tmp_path / "t.db")
-    s.close()
-    s.close()
-    with pytest.raises(RuntimeError, match="closed"):
-        s.events()
 
 
 def test_open_store_from_settings_or_path(tmp_path: Path) -> None:

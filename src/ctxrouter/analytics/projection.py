@@ -13,20 +13,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     NonNegativeInt,
-    ValidationError,
     computed_field,
     model_validator,
 )
 
 from ctxrouter.errors import ConfigError
 from ctxrouter.models.pricing import Usage, price_usage
-from ctxrouter.models.registry import ModelInfo, ModelRegistry, format_validation_error
+from ctxrouter.models.registry import ModelInfo, ModelRegistry, parse_validated
 from ctxrouter.policy.tier import TIERS, Tier
 
 _SHARE_TOLERANCE = 1e-6
@@ -277,16 +275,7 @@ def shipped_mix_path(name: str = "strategy") -> Path:
 
 def parse_mix(text: str, *, source: str) -> Mix:
     """Validate YAML text as a mix; errors name ``source`` and the field."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: expected a mapping with schema_version, name, kinds")
-    try:
-        return Mix.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, raw, source=source)) from None
+    return parse_validated(text, Mix, source=source, expected="schema_version, name, kinds")
 
 
 def load_mix(path: Path) -> Mix:

@@ -15,7 +15,7 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -146,8 +146,19 @@ def shipped_models_path() -> Path:
     return Path(str(resources.files("ctxrouter") / "data" / "models.yaml"))
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 def parse_price_table(text: str, *, source: str) -> PriceTable:
     """Validate YAML text as a price table; errors name ``source`` and the field."""
+    return parse_validated(
+        text, PriceTable, source=source, expected="schema_version, retrieved, models"
+    )
+
+
+def parse_validated(text: str, model: type[M], *, source: str, expected: str) -> M:
+    """YAML text validated as ``model``: a ConfigError names ``source``, the line of a YAML
+    error, and each invalid field (used by the price table and the workload mixes)."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -155,9 +166,9 @@ def parse_price_table(text: str, *, source: str) -> PriceTable:
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         raise ConfigError(f"{where}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: expected a mapping with schema_version, retrieved, models")
+        raise ConfigError(f"{source}: expected a mapping with {expected}")
     try:
-        return PriceTable.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, raw, source=source)) from None
 
