@@ -31,3 +31,30 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings.load(data_dir=tmp_path / "data")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def claude_cli() -> Path:
+    """The pinned Claude Code CLI (``make test`` installs it under .tools/ when npm is present).
+
+    Skips only where npm is absent, and never under CTXROUTER_REQUIRE_SERVICES=1 (CI)."""
+    import shutil
+
+    from ctxrouter.testing.claude_code import CLAUDE_CODE_VERSION, find_claude
+
+    found = find_claude(ROOT)
+    if found is not None:
+        return found
+    if REQUIRE_SERVICES:
+        pytest.fail(
+            f"Claude Code {CLAUDE_CODE_VERSION} is not installed in .tools/ "
+            "(`make tools`), and CTXROUTER_REQUIRE_SERVICES=1 requires it"
+        )
+    if shutil.which("npm") is None:
+        pytest.skip("npm is absent, so the Claude Code CLI cannot be installed here")
+    pytest.fail(
+        f"npm is present but Claude Code {CLAUDE_CODE_VERSION} is not installed: run `make tools`"
+    )

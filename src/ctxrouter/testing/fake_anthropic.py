@@ -25,6 +25,9 @@ What each message request gets, first match wins:
 1. a 401 when the server has an ``api_key`` and the request carries another one
    (``x-api-key`` or ``Authorization: Bearer``); a 400 when the body is not a valid request;
 2. the first scripted :class:`Fault` (``enqueue``) whose ``model`` is unset or the request's;
+   then the ``responder``, when one is given: it sees each request body and may answer it
+   with a :class:`Fault` (``Fault.ok(content=[...tool_use...])`` to drive an agent loop, such
+   as Claude Code's) or return ``None`` to go on;
 3. a magic model name: ``fake-<status>`` (e.g. ``fake-529``; ``fake-429`` carries
    ``retry-after: 1``, ``fake-429-no-retry-after`` does not), ``fake-reset``,
    ``fake-reset-mid`` (reset after part of the body), ``fake-slow-<seconds>``,
@@ -70,7 +73,7 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType, TracebackType
@@ -95,11 +98,13 @@ ERROR_TYPES: Mapping[int, tuple[str, str]] = MappingProxyType(
         529: ("overloaded_error", "Overloaded"),
     }
 )
+Responder = Callable[[Mapping[str, Any]], "Fault | None"]
 _STATUS_FOR_ERROR_TYPE: Mapping[str, int] = MappingProxyType(
     {"overloaded_error": 529, "rate_limit_error": 429, "api_error": 500, "timeout_error": 504}
 )
 DEFAULT_MODELS = ("claude-opus-5", "claude-sonnet-5", "claude-sonnet-4-6", "claude-haiku-4-5")
 _HEAD_LIMIT = 64 * 1024
+_PER_TURN_BETA = "per-turn-control-"
 _BATCHES_PATH = "/v1/messages/batches"
 _MAX_BATCH_REQUESTS = 100_000
 _CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
@@ -308,6 +313,7 @@ class FakeAnthropic:
         batch_seconds: float | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        responder: Responder | None = None,
     ) -> None:
         if batch_polls is not None and batch_polls < 1:
             raise ValueError(f"batch_polls must be >= 1 or None, got {batch_polls}")
@@ -327,6 +333,7 @@ class FakeAnthropic:
         self._requested_port = port
         self._lock = threading.Lock()
         self._script: list[Fault] = []
+        self._responder = responder
         self._log: deque[RecordedRequest] = deque(maxlen=keep_requests)
         self._cache: set[str] = set()
         self._ids = itertools.count(1)
@@ -540,13 +547,17 @@ class FakeAnthropic:
             if request.path in ("/v1/messages", "/v1/messages/count_tokens"):
                 if request.method != "POST":
                     raise _Answered(405, "invalid_request_error", "Method not allowed")
-                _validate(body, count_only=request.path.endswith("count_tokens"))
+                _validate(
+                    body,
+                    count_only=request.path.endswith("count_tokens"),
+                    betas=request.headers.get("anthropic-beta", ""),
+                )
                 if request.path.endswith("count_tokens"):
                     payload = {"input_tokens": _tokens(_prompt_chars(body))}
                     self._record(request, body, None, 200)
                     await _send(writer, _json_response(200, payload, self._request_id()))
                     return True
-                fault = self._choose_fault(body["model"])
+                fault = self._choose_fault(body["model"], body)
                 return await self._messages(request, body, fault, writer)
             if request.method == "GET" and request.path.startswith("/v1/models"):
                 payload = self._models_payload(request.path.removeprefix("/v1/models"))
@@ -581,12 +592,16 @@ class FakeAnthropic:
 
     # -- faults -----------------------------------------------------------------------------
 
-    def _choose_fault(self, model: str) -> Fault | None:
+    def _choose_fault(self, model: str, body: Mapping[str, Any]) -> Fault | None:
         with self._lock:
             for index, fault in enumerate(self._script):
                 if fault.model is None or fault.model == model:
                     del self._script[index]
                     return fault
+            if self._responder is not None:
+                answer = self._responder(body)
+                if answer is not None:
+                    return answer
             magic = _magic_fault(model)
             if magic is not None:
                 return magic
@@ -790,7 +805,7 @@ class FakeAnthropic:
                 raise _Answered(400, message="stream: a Message Batch request cannot stream")
         except _Answered as answer:
             return _errored(answer.error_type, answer.message)
-        fault = self._choose_fault(params["model"])
+        fault = self._choose_fault(params["model"], params)
         if fault is not None and fault.kind == "expired":
             return {"type": "expired"}
         if fault is not None and fault.kind in ("status", "stream_error"):
@@ -1006,7 +1021,7 @@ def _magic_fault(model: str) -> Fault | None:
     return None
 
 
-def _validate(body: Any, *, count_only: bool) -> None:
+def _validate(body: Any, *, count_only: bool, betas: str = "") -> None:
     if not isinstance(body, dict):
         raise _Answered(400, message="The request body must be a JSON object")
     model = body.get("model")
@@ -1023,10 +1038,13 @@ def _validate(body: Any, *, count_only: bool) -> None:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise _Answered(400, message="messages: Field required (a non-empty list)")
+    # Claude Code's per-turn-control beta admits ``role: "system"`` turns (it sends them)
+    roles = ("user", "assistant", "system") if _PER_TURN_BETA in betas else ("user", "assistant")
     for index, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
+        if not isinstance(message, dict) or message.get("role") not in roles:
             raise _Answered(
-                400, message=f"messages.{index}.role: Input should be 'user' or 'assistant'"
+                400,
+                message=f"messages.{index}.role: Input should be {' or '.join(map(repr, roles))}",
             )
         if not isinstance(message.get("content"), str | list):
             raise _Answered(400, message=f"messages.{index}.content: Field required")
