@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import os
 import tomllib
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,49 @@ class TelemetrySettings(BaseModel):
     )
 
 
+class OverridePolicy(StrEnum):
+    """When the gateway may replace the model a client asked for."""
+
+    NEVER = "never"  # observe and record only
+    WITHIN_TIERS = "within-tiers"  # only when the asked model's tier is one the agent may use
+    ALWAYS = "always"  # whenever the agent's policy routes elsewhere
+
+
+class GatewaySettings(BaseModel):
+    """``ctxrouter serve``: the Anthropic-compatible gateway."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    upstream: str = Field(
+        default="https://api.anthropic.com", description="The Anthropic API to forward to."
+    )
+    agent_dirs: tuple[Path, ...] = Field(
+        default=(),
+        description="Agent folders the gateway recognises besides the catalog's and Claude "
+        "Code's (.claude/agents here and in ~).",
+    )
+    claude_code_agents: bool = Field(
+        default=True, description="Read .claude/agents (working directory) and ~/.claude/agents."
+    )
+    override: OverridePolicy = Field(
+        default=OverridePolicy.WITHIN_TIERS,
+        description="May the gateway replace a model the client asked for explicitly?",
+    )
+    max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="Larger request bodies get a 413."
+    )
+    keys_file: Path | None = Field(
+        default=None,
+        description="Gateway keys (hashed); default: gateway-keys.json in the data dir.",
+    )
+    retry_max_attempts: int = Field(
+        default=3, ge=1, description="Tries per model before the first byte reaches the client."
+    )
+    retry_max_wait_s: float = Field(
+        default=30.0, ge=0, description="A longer retry-after is passed to the client instead."
+    )
+
+
 class Settings(BaseSettings):
     """Everything ctxrouter can be told. Frozen: build a new one to change it."""
 
@@ -147,6 +191,7 @@ class Settings(BaseSettings):
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -177,6 +222,10 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.database or self.data_dir / "ctxrouter.db"
+
+    @property
+    def gateway_keys_path(self) -> Path:
+        return self.gateway.keys_file or self.data_dir / "gateway-keys.json"
 
 
 # The config file chosen by Settings.load(config_file=...) for this call only.

@@ -2,70 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
-
 import anthropic
 import httpx
 import pytest
-import uvicorn
 from anthropic.types import TextBlockParam
 
-from ctxrouter.config import Settings
-from ctxrouter.gateway import create_gateway
-from ctxrouter.models.registry import ModelRegistry
-from ctxrouter.routing.router import Router
-from ctxrouter.telemetry.event import Event, Outcome
-from ctxrouter.testing.fake_anthropic import FakeAnthropic, Fault
+from ctxrouter.telemetry.event import Outcome
+from ctxrouter.testing.fake_anthropic import Fault
+
+from .conftest import Setup
 
 SIMPLE_CODE_TASK = "Write a Python function that adds two numbers."
-
-
-@dataclass
-class Setup:
-    fake: FakeAnthropic
-    url: str
-    events: list[Event]
-    clients: list[anthropic.Anthropic] = field(default_factory=list)
-
-    def client(self, **kwargs: Any) -> anthropic.Anthropic:
-        """An SDK client on the gateway (no retries: a test sees each answer); closed after."""
-        client = anthropic.Anthropic(base_url=self.url, api_key="sk-test", max_retries=0, **kwargs)
-        self.clients.append(client)
-        return client
-
-
-@pytest.fixture
-def gateway(settings: Settings) -> Iterator[Setup]:
-    registry = ModelRegistry.load(settings)
-    router = Router.from_settings(settings, registry=registry)
-    events: list[Event] = []
-    with FakeAnthropic() as fake:
-        app = create_gateway(
-            upstream=fake.base_url, router=router, registry=registry, sink=events.append
-        )
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", ws="none", http="h11"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:  # waiting for readiness, not asserting on time
-            if not thread.is_alive():
-                raise RuntimeError("the gateway server did not start")
-            time.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        setup = Setup(fake, f"http://127.0.0.1:{port}", events)
-        try:
-            yield setup
-        finally:
-            for client in setup.clients:
-                client.close()
-            server.should_exit = True
-            thread.join()
 
 
 def test_healthz(gateway: Setup) -> None:
@@ -195,8 +142,8 @@ def test_unknown_agent_keeps_the_clients_model(gateway: Setup) -> None:
     assert gateway.events[-1].agent == "no-such-agent"
 
 
-def test_upstream_overload_reaches_the_client(gateway: Setup) -> None:
-    gateway.fake.enqueue(Fault.status(529))
+def test_upstream_overload_reaches_the_client_when_retries_run_out(gateway: Setup) -> None:
+    gateway.fake.enqueue(*[Fault.status(529)] * 3)
     with pytest.raises(anthropic.InternalServerError) as caught:
         gateway.client().messages.create(
             model="claude-sonnet-5-5",
@@ -206,11 +153,14 @@ def test_upstream_overload_reaches_the_client(gateway: Setup) -> None:
     assert caught.value.status_code == 529
     assert isinstance(caught.value.body, dict)
     assert caught.value.body["error"]["type"] == "overloaded_error"
-    (event,) = gateway.events
-    assert event.outcome is Outcome.ERROR
-    assert event.status_code == 529
-    assert event.error_type == "overloaded_error"
-    assert event.cost_usd is None
+    assert len(gateway.fake.requests) == 3  # the gateway's 3 tries; the client made one
+    assert [e.attempt for e in gateway.events] == [1, 2, 3]
+    assert len({e.run_id for e in gateway.events}) == 1
+    for event in gateway.events:
+        assert event.outcome is Outcome.ERROR
+        assert event.status_code == 529
+        assert event.error_type == "overloaded_error"
+        assert event.cost_usd is None
 
 
 def test_stream_error_event_is_relayed_and_recorded(gateway: Setup) -> None:

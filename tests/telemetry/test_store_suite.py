@@ -305,18 +305,39 @@ def test_feedback_and_events_share_one_schema_for_query(any_store: AnyStore) -> 
     assert rows == [("a", "no", '{"k": 1}')]
 
 
+MIGRATIONS = ["m001_events_and_feedback", "m002_metrics_indexes", "m003_route_columns"]
+
+
 def test_migrations_run_once_and_reopening_is_idempotent(store_backend: StoreBackend) -> None:
     with store_backend.open() as store:
-        assert store.migrations() == ["m001_events_and_feedback", "m002_metrics_indexes"]
+        assert store.migrations() == MIGRATIONS
         store.write_events([make_event()])
     for _ in range(2):
         with store_backend.open() as store:
-            assert store.migrations() == ["m001_events_and_feedback", "m002_metrics_indexes"]
+            assert store.migrations() == MIGRATIONS
             assert store.count_events() == 1
-    assert store_backend.raw("SELECT version, name FROM _migrations") == [
-        (1, "m001_events_and_feedback"),
-        (2, "m002_metrics_indexes"),
+    assert store_backend.raw("SELECT version, name FROM _migrations ORDER BY version") == [
+        (i, name) for i, name in enumerate(MIGRATIONS, 1)
     ]
+
+
+def test_a_store_of_an_older_version_is_upgraded_keeping_its_events(
+    store_backend: StoreBackend,
+) -> None:
+    with store_backend.open() as store:
+        store.write_events([make_event(event_id="old")])
+    # roll the store back to what ctxrouter wrote before m003
+    store_backend.raw("ALTER TABLE events DROP COLUMN requested_model")
+    store_backend.raw("ALTER TABLE events DROP COLUMN route_reason")
+    store_backend.raw("DELETE FROM _migrations WHERE name = 'm003_route_columns'")
+    with store_backend.open() as store:
+        assert store.migrations() == MIGRATIONS
+        store.write_events(
+            [make_event(event_id="new", requested_model="claude-opus-5-5", route_reason="why")]
+        )
+        found = {e.event_id: e for e in store.events()}
+    assert found["old"].requested_model is None and found["old"].agent == make_event().agent
+    assert (found["new"].requested_model, found["new"].route_reason) == ("claude-opus-5-5", "why")
 
 
 def test_a_store_from_a_newer_ctxrouter_is_refused_untouched(
@@ -331,7 +352,7 @@ def test_a_store_from_a_newer_ctxrouter_is_refused_untouched(
     assert "m099_from_the_future" in str(info.value)
     assert "Upgrade ctxrouter" in str(info.value)
     assert store_backend.raw("SELECT COUNT(*) FROM events") == [(1,)]
-    assert store_backend.raw("SELECT COUNT(*) FROM _migrations") == [(3,)]
+    assert store_backend.raw("SELECT COUNT(*) FROM _migrations") == [(len(MIGRATIONS) + 1,)]
 
 
 def test_one_store_shared_by_threads(any_store: AnyStore) -> None:
@@ -442,10 +463,7 @@ def test_open_store_picks_the_backend(pg_schema: tuple[str, str], tmp_path: Path
     settings = Settings.load(data_dir=tmp_path, store_url=url)
     with open_store(settings, schema=schema) as store:
         assert isinstance(store, PostgresStore)
-        assert store.schema == schema and store.migrations() == [
-            "m001_events_and_feedback",
-            "m002_metrics_indexes",
-        ]
+        assert store.schema == schema and store.migrations() == MIGRATIONS
         store.write_events([make_event()])
     with open_store(url.replace("postgresql://", "postgres://"), schema=schema) as store:
         assert isinstance(store, PostgresStore) and store.count_events() == 1

@@ -42,6 +42,7 @@ def _register() -> None:
         dashboard,
         demo,
         events,
+        keys,
         metrics,
         models,
         pipelines,
@@ -60,6 +61,7 @@ def _register() -> None:
     app.add_typer(
         alerts.app, name="alerts", help="Alert rules over the fleet's metrics (exit 1 on alert)."
     )
+    app.add_typer(keys.app, name="keys", help="Gateway keys (for `serve` beyond loopback).")
     app.command("assign")(assign.assign)
     app.command("route")(runs.route)
     app.command("run")(runs.run)

@@ -191,6 +191,17 @@ def window_from_query(params: Mapping[str, str], *, now: float) -> Window:
 _HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
+def metrics_route(store: Store, registry: CollectorRegistry | None = None) -> Route:
+    """``GET /metrics``: the store's aggregates in the Prometheus (or OpenMetrics) format."""
+    scraped = registry or registry_for(store)
+
+    def metrics(request: Request) -> Response:
+        encoder, content_type = choose_encoder(request.headers.get("accept", ""))
+        return Response(encoder(scraped), headers={**_HEADERS, "Content-Type": content_type})
+
+    return Route("/metrics", metrics, methods=["GET"])
+
+
 def create_app(
     store: Store,
     *,
@@ -230,10 +241,6 @@ def create_app(
 
         return endpoint
 
-    def metrics(request: Request) -> Response:
-        encoder, content_type = choose_encoder(request.headers.get("accept", ""))
-        return Response(encoder(registry), headers={**_HEADERS, "Content-Type": content_type})
-
     def healthz(request: Request) -> Response:
         try:
             ((events,),) = store.query("SELECT COUNT(*) FROM events")
@@ -246,7 +253,7 @@ def create_app(
             Route("/", page),
             Route("/static/plotly.min.js", static(plotly)),
             Route("/static/dashboard.js", static(page_js)),
-            Route("/metrics", metrics),
+            metrics_route(store, registry),
             Route("/healthz", healthz),
         ]
     )

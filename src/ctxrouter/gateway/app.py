@@ -1,42 +1,63 @@
 """An Anthropic-compatible gateway: routes ``POST /v1/messages`` and forwards everything else.
 
 A client (Claude Code, the official SDK) points its base URL at the gateway. For each message
-request the gateway names the agent (header ``x-ctxrouter-agent``, else ``main``), asks the
-router for a model, and rewrites ``model`` only when the agent is in the catalog and the
-client's model is of a tier that agent may use; every other field passes through untouched.
-Answers, errors included, reach the client as upstream sent them; streams are relayed chunk by
-chunk while their usage is read for telemetry. One :class:`Event` per message request goes to
-``sink``. Other paths (``count_tokens``, ``/v1/models``, ...) are forwarded untouched.
+request the gateway names the agent (:mod:`~ctxrouter.gateway.attribution`), asks the router
+for a model and applies it under the override policy (:mod:`~ctxrouter.gateway.decide`); the
+choice is made once per Claude Code subagent (its agent id) so a conversation keeps one model.
+Every other field of the body passes through untouched.
+
+Failures before the first byte reaches the client (connection errors, 429 with a
+``retry-after`` the gateway is willing to wait, 529, 5xx, and a stream whose first event is a
+retryable ``event: error``) are retried with backoff, then moved to the agent's fallback
+models when the gateway chose the model. Once bytes have gone out, an error event is passed
+through as it is: two answers are never spliced. Upstream error bodies reach the client
+unchanged. One :class:`Event` per upstream attempt goes to ``sink``, with the usage read from
+the JSON body or the SSE stream. Other paths (``count_tokens``, ``/v1/models``, ...) are
+forwarded untouched.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from ctxrouter.config import OverridePolicy
+from ctxrouter.errors import ProviderError, provider_error_for_status
+from ctxrouter.execution.retry import RetryPolicy
+from ctxrouter.gateway.attribution import (
+    AGENT_HEADER,
+    DEFAULT_AGENT,
+    AgentMatcher,
+    Attribution,
+    Attributor,
+)
+from ctxrouter.gateway.decide import ModelChoice, adapt_body, choose
+from ctxrouter.gateway.keys import KEY_HEADER, GatewayKey, KeyRing
 from ctxrouter.gateway.sse import StreamUsage, usage_from_body
 from ctxrouter.models.pricing import Usage
 from ctxrouter.models.registry import ModelRegistry
+from ctxrouter.providers.anthropic import parse_retry_after
 from ctxrouter.routing.request import RouteRequest
 from ctxrouter.routing.router import Router
 from ctxrouter.telemetry.event import Event, Outcome, new_id
 
 log = logging.getLogger(__name__)
 
-AGENT_HEADER = "x-ctxrouter-agent"
-DEFAULT_AGENT = "main"
 # request headers sent upstream (credentials are forwarded, never logged)
 FORWARD_REQUEST_HEADERS = (
     "anthropic-version",
@@ -47,11 +68,17 @@ FORWARD_REQUEST_HEADERS = (
     "content-type",
     "accept",
     "user-agent",
+    "x-claude-code-session-id",
+    "x-claude-code-agent-id",
+    "x-claude-code-parent-agent-id",
 )
 # answer headers sent back to the client besides content-type
-FORWARD_RESPONSE_HEADERS = ("request-id", "retry-after", "x-should-retry")
+FORWARD_RESPONSE_HEADERS = ("request-id", "retry-after", "retry-after-ms", "x-should-retry")
 FORWARD_RESPONSE_PREFIXES = ("anthropic-ratelimit-",)
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+RETRYABLE_STREAM_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # the Messages API's own limit
+CHOICE_CACHE_SIZE = 4096
 
 Sink = Callable[[Event], None]
 
@@ -63,14 +90,34 @@ def create_gateway(
     registry: ModelRegistry,
     sink: Sink | None,
     timeout: httpx.Timeout | None = None,
+    matcher: AgentMatcher | None = None,
+    override: OverridePolicy = OverridePolicy.WITHIN_TIERS,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    keys: KeyRing | None = None,
+    retry: RetryPolicy | None = None,
+    max_retry_wait_s: float = 30.0,
+    routes: Sequence[BaseRoute] = (),
+    seed: int | None = None,
 ) -> Starlette:
-    """The gateway app. ``upstream`` is the API's base URL (``https://api.anthropic.com``)."""
+    """The gateway app. ``upstream`` is the API's base URL (``https://api.anthropic.com``).
+
+    ``matcher`` recognises agents by their system prompt (default: the router's catalog).
+    ``keys``, when given, makes every route but ``/healthz`` require ``x-ctxrouter-key``.
+    ``routes`` are served before the forwarding catch-all (``/metrics``, the dashboard).
+    """
     gateway = _Gateway(
         upstream=upstream.rstrip("/"),
         router=router,
         registry=registry,
         sink=sink,
         timeout=timeout or httpx.Timeout(600.0, connect=10.0),
+        attributor=Attributor(matcher or AgentMatcher(router.catalog.values())),
+        override=override,
+        max_body_bytes=max_body_bytes,
+        keys=keys,
+        retry=retry or RetryPolicy(),
+        max_retry_wait_s=max_retry_wait_s,
+        rng=random.Random(seed),
     )
 
     @contextlib.asynccontextmanager
@@ -80,22 +127,58 @@ def create_gateway(
         finally:
             await gateway.aclose()
 
-    routes = [
+    all_routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/v1/messages", gateway.messages, methods=["POST"]),
+        *routes,
         Route("/{path:path}", gateway.passthrough, methods=ALL_METHODS),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=all_routes, lifespan=lifespan)
+    if keys is not None:
+        app.add_middleware(RequireKey, keys=keys)
+    return app
 
 
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def error_response(status: int, error_type: str, message: str) -> JSONResponse:
+def error_response(
+    status: int, error_type: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     """An error in the Anthropic format."""
     payload = {"type": "error", "error": {"type": error_type, "message": message}}
-    return JSONResponse(payload, status_code=status)
+    return JSONResponse(payload, status_code=status, headers=dict(headers or {}))
+
+
+class RequireKey:
+    """ASGI middleware: every request but ``/healthz`` needs a known ``x-ctxrouter-key``; the
+    key's owner is put in ``scope["state"]["gateway_key"]``."""
+
+    def __init__(self, app: Any, keys: KeyRing) -> None:
+        self.app = app
+        self.keys = keys
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        secret = None
+        for name, value in scope["headers"]:
+            if name == KEY_HEADER.encode():
+                secret = value.decode("latin-1")
+        key = self.keys.authenticate(secret)
+        if key is None:
+            what = "a missing" if secret is None else "an unknown"
+            response = error_response(
+                401,
+                "authentication_error",
+                f"{what} gateway key: send a key from `ctxrouter keys create` in {KEY_HEADER}",
+            )
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["gateway_key"] = key
+        await self.app(scope, receive, send)
 
 
 def last_user_text(body: Mapping[str, Any]) -> str:
@@ -122,13 +205,43 @@ def last_user_text(body: Mapping[str, Any]) -> str:
     return ""
 
 
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing more than ``limit`` bytes (declared or actually sent)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @dataclass(slots=True)
 class _Call:
-    """What one message request was, for its :class:`Event`."""
+    """One message request: who, what was asked, what was chosen; for its events."""
 
-    agent: str
-    model: str
+    who: Attribution
+    asked: str
+    choice: ModelChoice
     stream: bool
+    user: str | None
+    run_id: str = field(default_factory=new_id)
+    attempts: int = 0
+
+
+@dataclass(slots=True)
+class _Attempt:
+    call: _Call
+    model: str
+    fallback_from: str | None
     started: float = field(default_factory=time.time)
     started_monotonic: float = field(default_factory=time.perf_counter)
 
@@ -140,12 +253,21 @@ class _Gateway:
     registry: ModelRegistry
     sink: Sink | None
     timeout: httpx.Timeout
+    attributor: Attributor
+    override: OverridePolicy
+    max_body_bytes: int
+    keys: KeyRing | None
+    retry: RetryPolicy
+    max_retry_wait_s: float
+    rng: random.Random
     _client: httpx.AsyncClient | None = None
+    _choices: OrderedDict[str, ModelChoice] = field(default_factory=OrderedDict)
 
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout)
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=256)
+            self._client = httpx.AsyncClient(timeout=self.timeout, limits=limits)
         return self._client
 
     async def aclose(self) -> None:
@@ -156,70 +278,47 @@ class _Gateway:
     # -- routes --------------------------------------------------------------------------
 
     async def messages(self, request: Request) -> Response:
-        raw = await request.body()
+        try:
+            raw = await read_body(request, self.max_body_bytes)
+        except BodyTooLarge:
+            return error_response(
+                413,
+                "request_too_large",
+                f"the request body is larger than the gateway's limit of "
+                f"{self.max_body_bytes} bytes (gateway.max_body_bytes)",
+            )
+        except ClientDisconnect:
+            return Response(status_code=499)
         try:
             body = json.loads(raw)
         except ValueError as exc:
             return error_response(400, "invalid_request_error", f"malformed JSON body: {exc}")
         if not isinstance(body, dict):
             return error_response(400, "invalid_request_error", "the body must be a JSON object")
-        agent = request.headers.get(AGENT_HEADER) or DEFAULT_AGENT
         asked = body.get("model")
-        model = self.choose_model(agent, body, asked if isinstance(asked, str) else None)
-        if model is not None and model != asked:
-            body["model"] = model
-            raw = json.dumps(body, ensure_ascii=False).encode()
+        if not isinstance(asked, str) or not asked:
+            return error_response(400, "invalid_request_error", "model: Field required")
+        who = self.attributor.attribute(request.headers, body)
+        key: GatewayKey | None = request.scope.get("state", {}).get("gateway_key")
+        choice = self.choose_model(who, body, asked)
         call = _Call(
-            agent=agent,
-            model=model or (asked if isinstance(asked, str) else ""),
+            who=who,
+            asked=asked,
+            choice=choice,
             stream=body.get("stream") is True,
+            user=key.user if key is not None else None,
         )
-        upstream_request = self.client.build_request(
-            "POST", self.url(request), headers=forward_headers(request), content=raw
-        )
-        try:
-            answer = await self.client.send(upstream_request, stream=True)
-        except httpx.HTTPError as exc:
-            self.record(call, Outcome.ERROR, status=502, error_type=type(exc).__name__)
-            return error_response(502, "api_error", f"upstream unreachable: {type(exc).__name__}")
-        content_type = answer.headers.get("content-type", "")
-        if call.stream and answer.status_code == 200 and "text/event-stream" in content_type:
-            return StreamingResponse(
-                self.relay(call, answer),
-                status_code=answer.status_code,
-                headers=response_headers(answer),
-            )
-        try:
-            content = await answer.aread()
-        except httpx.HTTPError as exc:
-            self.record(call, Outcome.ERROR, status=502, error_type=type(exc).__name__)
-            return error_response(502, "api_error", f"upstream failed: {type(exc).__name__}")
-        finally:
-            await answer.aclose()
-        if answer.is_success:
-            self.record(
-                call,
-                Outcome.SUCCESS,
-                status=answer.status_code,
-                usage=usage_from_body(content),
-                request_id=answer.headers.get("request-id"),
-            )
-        else:
-            self.record(
-                call,
-                Outcome.ERROR,
-                status=answer.status_code,
-                error_type=error_type_of(content),
-                request_id=answer.headers.get("request-id"),
-            )
-        return Response(content, answer.status_code, headers=response_headers(answer))
+        return await self.send_with_retries(request, call, body, raw)
 
     async def passthrough(self, request: Request) -> Response:
+        try:
+            content = await read_body(request, self.max_body_bytes)
+        except BodyTooLarge:
+            return error_response(413, "request_too_large", "the request body is too large")
+        except ClientDisconnect:
+            return Response(status_code=499)
         upstream_request = self.client.build_request(
-            request.method,
-            self.url(request),
-            headers=forward_headers(request),
-            content=await request.body(),
+            request.method, self.url(request), headers=forward_headers(request), content=content
         )
         try:
             answer = await self.client.send(upstream_request)
@@ -227,38 +326,181 @@ class _Gateway:
             return error_response(502, "api_error", f"upstream unreachable: {type(exc).__name__}")
         return Response(answer.content, answer.status_code, headers=response_headers(answer))
 
-    # -- helpers -------------------------------------------------------------------------
+    # -- choosing ------------------------------------------------------------------------
 
-    def url(self, request: Request) -> str:
-        query = request.url.query
-        return self.upstream + request.url.path + (f"?{query}" if query else "")
-
-    def choose_model(self, agent: str, body: Mapping[str, Any], asked: str | None) -> str | None:
-        """The model to send upstream: the routed one when the agent may use the client's
-        model's tier, else the client's own (``None`` when it sent none)."""
-        known = agent in self.router.catalog
-        decision = self.router.decide(
-            RouteRequest(task=last_user_text(body), agent=agent if known else None)
+    def choose_model(self, who: Attribution, body: Mapping[str, Any], asked: str) -> ModelChoice:
+        """The model for this request; a Claude Code subagent keeps its first choice."""
+        cache_key = f"{who.agent_id}:{asked}" if who.agent_id is not None else None
+        if cache_key is not None and (cached := self._choices.get(cache_key)) is not None:
+            self._choices.move_to_end(cache_key)
+            return cached
+        agent = self.router.catalog.get(who.agent) if who.agent != DEFAULT_AGENT else None
+        decision = (
+            self.router.decide(RouteRequest(task=last_user_text(body), agent=agent.name))
+            if agent is not None
+            else None
         )
-        if not known or asked is None:
-            return asked
-        info = self.registry.find(asked)
-        allowed = self.router.catalog[agent].policy.allowed_tiers
-        if info is None or info.tier is None or info.tier not in allowed:
-            return asked
-        return decision.model
+        choice = choose(
+            agent=agent,
+            asked=asked,
+            decision=decision,
+            registry=self.registry,
+            override=self.override,
+            tier_models=self.router.tier_models,
+        )
+        if cache_key is not None:
+            self._choices[cache_key] = choice
+            if len(self._choices) > CHOICE_CACHE_SIZE:
+                self._choices.popitem(last=False)
+        return choice
 
-    async def relay(self, call: _Call, answer: httpx.Response) -> AsyncIterator[bytes]:
+    # -- sending -------------------------------------------------------------------------
+
+    async def send_with_retries(
+        self, request: Request, call: _Call, body: dict[str, Any], raw: bytes
+    ) -> Response:
+        options = [call.choice.model, *call.choice.fallbacks]
+        headers = forward_headers(request)
+        url = self.url(request)
+        for index, model in enumerate(options):
+            last_option = index == len(options) - 1
+            payload = raw
+            if model != call.asked:
+                payload = json.dumps(
+                    adapt_body({**body, "model": model}, self.registry.find(model)),
+                    ensure_ascii=False,
+                ).encode()
+            for attempt_on_model in range(1, self.retry.max_attempts + 1):
+                attempt = _Attempt(call, model, options[index - 1] if index else None)
+                call.attempts += 1
+                last_try = last_option and attempt_on_model == self.retry.max_attempts
+                outcome = await self.try_once(attempt, url, headers, payload, final=last_try)
+                if isinstance(outcome, Response):
+                    return outcome
+                error, answer = outcome
+                give_up = last_try or (
+                    error.retry_after is not None and error.retry_after > self.max_retry_wait_s
+                )
+                if give_up:
+                    return answer
+                if attempt_on_model == self.retry.max_attempts:
+                    break  # on to the next model
+                await asyncio.sleep(self._delay(attempt_on_model, error))
+        raise AssertionError("unreachable: the last option always answers")  # pragma: no cover
+
+    def _delay(self, attempt: int, error: ProviderError) -> float:
+        return min(self.retry.delay(attempt, error, self.rng), self.max_retry_wait_s)
+
+    async def try_once(
+        self,
+        attempt: _Attempt,
+        url: str,
+        headers: dict[str, str],
+        payload: bytes,
+        *,
+        final: bool,
+    ) -> Response | tuple[ProviderError, Response]:
+        """One upstream try. A :class:`Response` is the answer for the client; a retryable
+        failure comes back as ``(error, the response the client gets if we give up)``."""
+        upstream_request = self.client.build_request("POST", url, headers=headers, content=payload)
+        try:
+            answer = await self.client.send(upstream_request, stream=True)
+        except httpx.HTTPError as exc:
+            kind = type(exc).__name__
+            self.record(attempt, Outcome.ERROR, status=502, error_type=kind)
+            failed = error_response(502, "api_error", f"upstream unreachable: {kind}")
+            return ProviderError(kind, status=502), failed
+        content_type = answer.headers.get("content-type", "")
+        streamed = answer.status_code == 200 and "text/event-stream" in content_type
+        if attempt.call.stream and streamed:
+            return await self.start_stream(attempt, answer, final=final)
+        try:
+            content = await answer.aread()
+        except httpx.HTTPError as exc:
+            kind = type(exc).__name__
+            self.record(attempt, Outcome.ERROR, status=502, error_type=kind)
+            failed = error_response(502, "api_error", f"upstream failed: {kind}")
+            return ProviderError(kind, status=502), failed
+        finally:
+            await answer.aclose()
+        passed = Response(content, answer.status_code, headers=response_headers(answer))
+        request_id = answer.headers.get("request-id")
+        if answer.is_success:
+            usage = usage_from_body(content)
+            self.record(attempt, Outcome.SUCCESS, status=200, usage=usage, request_id=request_id)
+            return passed
+        error_type = error_type_of(content)
+        self.record(
+            attempt,
+            Outcome.ERROR,
+            status=answer.status_code,
+            error_type=error_type,
+            request_id=request_id,
+        )
+        error = provider_error_for_status(answer.status_code)(
+            error_type or f"HTTP {answer.status_code}",
+            status=answer.status_code,
+            retry_after=parse_retry_after(answer.headers),
+        )
+        return (error, passed) if error.retryable else passed
+
+    async def start_stream(
+        self, attempt: _Attempt, answer: httpx.Response, *, final: bool
+    ) -> Response | tuple[ProviderError, Response]:
+        """Read the stream's first chunk before anything reaches the client: a stream that
+        opens with a retryable ``event: error`` can still be retried."""
+        parser = StreamUsage()
+        chunks = answer.aiter_bytes()
+        try:
+            first = await anext(chunks, b"")
+        except httpx.HTTPError as exc:
+            await answer.aclose()
+            kind = type(exc).__name__
+            self.record(attempt, Outcome.ERROR, status=502, error_type=kind)
+            failed = error_response(502, "api_error", f"upstream failed: {kind}")
+            return ProviderError(kind, status=502), failed
+        ttft = (time.perf_counter() - attempt.started_monotonic) * 1000
+        parser.feed(first)
+        if (
+            not final
+            and parser.error_type in RETRYABLE_STREAM_ERRORS
+            and parser.response_model is None
+        ):
+            await answer.aclose()
+            self.record(
+                attempt,
+                Outcome.ERROR,
+                status=200,
+                error_type=parser.error_type,
+                ttft_ms=ttft,
+                request_id=answer.headers.get("request-id"),
+            )
+            status = 529 if parser.error_type == "overloaded_error" else 500
+            error = provider_error_for_status(status)(parser.error_type, status=status)
+            return error, Response(status_code=status)  # never used: not the final try
+        return StreamingResponse(
+            self.relay(attempt, answer, parser, first, chunks, ttft),
+            status_code=answer.status_code,
+            headers=response_headers(answer),
+        )
+
+    async def relay(
+        self,
+        attempt: _Attempt,
+        answer: httpx.Response,
+        parser: StreamUsage,
+        first: bytes,
+        rest: AsyncIterator[bytes],
+        ttft: float,
+    ) -> AsyncIterator[bytes]:
         """Pass the SSE bytes on as they come, reading usage; record the event at the end
         (before the last chunk reaches the client, so a client that has read the whole
         stream can see the event)."""
-        parser = StreamUsage()
-        ttft: float | None = None
         failure: str | None = None
         try:
-            async for chunk in answer.aiter_bytes():
-                if ttft is None:
-                    ttft = (time.perf_counter() - call.started_monotonic) * 1000
+            if first:
+                yield first
+            async for chunk in rest:
                 parser.feed(chunk)
                 yield chunk
             parser.close()
@@ -271,7 +513,7 @@ class _Gateway:
             if error_type is None and not parser.stopped:
                 error_type = "incomplete_stream"  # the client went away, or upstream did
             self.record(
-                call,
+                attempt,
                 Outcome.ERROR if error_type else Outcome.SUCCESS,
                 status=answer.status_code,
                 usage=parser.usage if parser.seen_usage else None,
@@ -280,9 +522,15 @@ class _Gateway:
                 request_id=answer.headers.get("request-id"),
             )
 
+    # -- helpers -------------------------------------------------------------------------
+
+    def url(self, request: Request) -> str:
+        query = request.url.query
+        return self.upstream + request.url.path + (f"?{query}" if query else "")
+
     def record(
         self,
-        call: _Call,
+        attempt: _Attempt,
         outcome: Outcome,
         *,
         status: int,
@@ -293,40 +541,48 @@ class _Gateway:
     ) -> None:
         if self.sink is None:
             return
-        info = self.registry.find(call.model) if call.model else None
+        call = attempt.call
+        info = self.registry.find(attempt.model)
         cost: float | None = None
-        if usage is not None and call.model:
-            day = datetime.fromtimestamp(call.started, UTC).date()
-            quoted = self.registry.quote(call.model, usage, day=day).cost
+        if usage is not None:
+            day = datetime.fromtimestamp(attempt.started, UTC).date()
+            quoted = self.registry.quote(attempt.model, usage, day=day).cost
             cost = quoted.total if quoted is not None else None
         usage = usage or Usage()
-        event_id = new_id()
+        agent = self.router.catalog.get(call.who.agent)
         event = Event(
-            event_id=event_id,
-            ts=call.started,
-            run_id=event_id,
-            agent=call.agent,
-            model=call.model,
+            event_id=new_id(),
+            ts=attempt.started,
+            run_id=call.run_id,
+            agent=call.who.agent,
+            model=attempt.model,
             tier=info.tier.value if info is not None and info.tier is not None else None,
             outcome=outcome,
+            attempt=call.attempts,
+            category=agent.category or None if agent is not None else None,
             provider="gateway",
+            user=call.user,
+            session_id=call.who.session_id,
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             cache_creation_5m_tokens=usage.cache_creation_5m_tokens,
             cache_creation_1h_tokens=usage.cache_creation_1h_tokens,
             cache_read_tokens=usage.cache_read_tokens,
             cost_usd=cost,
-            latency_ms=(time.perf_counter() - call.started_monotonic) * 1000,
+            latency_ms=(time.perf_counter() - attempt.started_monotonic) * 1000,
             ttft_ms=ttft_ms,
             error_type=error_type,
             status_code=status,
+            fallback_from=attempt.fallback_from,
             stream=call.stream,
             request_id=request_id,
+            requested_model=call.asked if attempt.model != call.asked else None,
+            route_reason=call.choice.reason,
         )
         try:
             self.sink(event)
         except Exception:  # telemetry must never break the answer
-            log.exception("gateway: the telemetry sink failed on event %s", event_id)
+            log.exception("gateway: the telemetry sink failed on event %s", event.event_id)
 
 
 def forward_headers(request: Request) -> dict[str, str]:
@@ -359,4 +615,10 @@ def error_type_of(content: bytes) -> str | None:
     return found if isinstance(found, str) else None
 
 
-__all__ = ["AGENT_HEADER", "DEFAULT_AGENT", "create_gateway", "error_response", "last_user_text"]
+__all__ = [
+    "AGENT_HEADER",
+    "DEFAULT_AGENT",
+    "create_gateway",
+    "error_response",
+    "last_user_text",
+]

@@ -70,6 +70,7 @@ class ModelInfo(BaseModel):
     tier: Tier | None = None
     generation: str
     context_window: int | None = Field(default=None, gt=0)  # None: not stated by our sources
+    max_output_tokens: int | None = Field(default=None, gt=0)  # None: not stated
     batch_discount: float | None = Field(default=None, ge=0, le=1)  # 0.5 = 50% off in and out
     fast_multiplier: float | None = Field(default=None, gt=0)
     us_only_multiplier: float | None = Field(default=None, gt=0)

@@ -59,6 +59,8 @@ class Event:
     output_sha256: str | None = None
     prompt_text: str | None = None  # only with store_text=True
     output_text: str | None = None  # only with store_text=True
+    requested_model: str | None = None  # what the client asked for, when routing changed it
+    route_reason: str | None = None  # why the router chose ``model`` (gateway rewrites)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

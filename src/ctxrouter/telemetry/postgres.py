@@ -123,9 +123,16 @@ def _m002_metrics_indexes(conn: Connection) -> None:
     (PostgreSQL aggregates by hashing). Kept so both stores share migration versions."""
 
 
+def _m003_route_columns(conn: Connection) -> None:
+    """What the client asked for and why the router changed it (the gateway's rewrites)."""
+    conn.execute("ALTER TABLE events ADD COLUMN requested_model text")
+    conn.execute("ALTER TABLE events ADD COLUMN route_reason text")
+
+
 _MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("m001_events_and_feedback", _m001_events_and_feedback),
     ("m002_metrics_indexes", _m002_metrics_indexes),
+    ("m003_route_columns", _m003_route_columns),
 )
 
 # The COPY column types, from the Event field annotations (strings: postponed annotations).

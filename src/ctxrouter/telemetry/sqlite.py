@@ -116,10 +116,17 @@ def _m002_metrics_indexes(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _m003_route_columns(conn: sqlite3.Connection) -> None:
+    """What the client asked for and why the router changed it (the gateway's rewrites)."""
+    conn.execute("ALTER TABLE events ADD COLUMN requested_model TEXT")
+    conn.execute("ALTER TABLE events ADD COLUMN route_reason TEXT")
+
+
 # In order; the version of a migration is its position, from 1. Append only.
 _MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("m001_events_and_feedback", _m001_events_and_feedback),
     ("m002_metrics_indexes", _m002_metrics_indexes),
+    ("m003_route_columns", _m003_route_columns),
 )
 
 _COLUMNS = ", ".join(EVENT_FIELDS)

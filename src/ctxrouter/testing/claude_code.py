@@ -120,7 +120,7 @@ def run_claude(
     """Run ``claude -p PROMPT --output-format json`` and wait for it."""
     home.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        [str(binary), "-p", prompt, "--output-format", "json", *args],
+        [str(Path(binary).absolute()), "-p", prompt, "--output-format", "json", *args],
         cwd=cwd,
         env=claude_env(home, base_url, env),
         capture_output=True,

@@ -173,8 +173,10 @@ class Fault:
         model: str | None = None,
     ) -> Fault:
         """An ``event: error`` after ``after_deltas`` content deltas (before ``message_delta``
-        when the answer has fewer). A non-streaming request gets the matching status instead
-        (``overloaded_error`` → 529, ``api_error`` → 500, ``rate_limit_error`` → 429, else 400)."""
+        when the answer has fewer; ``after_deltas=-1``: as the stream's first event, before
+        ``message_start``, as an overloaded API opens a stream). A non-streaming request gets
+        the matching status instead (``overloaded_error`` → 529, ``api_error`` → 500,
+        ``rate_limit_error`` → 429, else 400)."""
         status = _STATUS_FOR_ERROR_TYPE.get(error_type, 400)
         default_message = ERROR_TYPES.get(status, ("", "Error"))[1]
         return cls(
@@ -933,8 +935,10 @@ class FakeAnthropic:
             is_delta = name == "content_block_delta"
             # a fault strikes after `after_deltas` deltas, or before the end when there are fewer
             strike = (
-                is_delta and fault is not None and deltas >= fault.after_deltas
-            ) or name == "message_delta"
+                (is_delta and fault is not None and deltas >= fault.after_deltas)
+                or name == "message_delta"
+                or (name == "message_start" and fault is not None and fault.after_deltas < 0)
+            )
             if fault is not None and strike and fault.kind == "reset":
                 await writer.drain()
                 _abort(writer)
