@@ -63,7 +63,7 @@ def test_models_list_table(app: typer.Typer) -> None:
     assert long == ["└", "prompt", ">", "100,000", "0.50", "2.50", "0.625", "1.00", "0.05"]
     assert rows["claude-sonnet-5-5"] == [
         *("claude-sonnet-5-5", "sonnet", "2.00", "10.00", "2.50", "4.00", "0.10"),
-        *("50%", "off", "—", "—", "2026-10-07", "[1]"),
+        *("50%", "off", "—", "1,000,000", "2026-10-07", "[1]"),
     ]
     assert rows["claude-opus-5-5"][8:10] == ["off", "2x"]
     assert "[1] published pages as reported in November 2026" in result.stdout

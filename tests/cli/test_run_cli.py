@@ -100,7 +100,10 @@ def test_run_errors(env: dict[str, str]) -> None:
     assert result.exit_code == 2 and "ANTHROPIC_API_KEY" in result.stderr
 
 
-def test_serve_refuses_a_non_loopback_address(env: dict[str, str]) -> None:
+def test_serve_beyond_loopback_refuses_to_start_without_gateway_keys(
+    env: dict[str, str],
+) -> None:
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0"], env=env)
     assert result.exit_code == 2
-    assert "loopback only" in result.stderr
+    assert "needs gateway keys" in result.stderr
+    assert "ctxrouter keys create --user NAME" in result.stderr

@@ -43,7 +43,7 @@ def write_config(tmp_path: Path, body: str) -> Path:
     return config
 
 
-def test_shipped_table_maps_the_tiers_and_invents_no_context_windows(
+def test_shipped_table_maps_the_tiers_and_states_only_limits_it_has_a_source_for(
     settings: Settings,
 ) -> None:
     registry = ModelRegistry.load(settings)
@@ -63,8 +63,11 @@ def test_shipped_table_maps_the_tiers_and_invents_no_context_windows(
     )
     assert registry.for_tier(Tier.OPUS).fast_multiplier == 2.0
     assert registry.tiers_of("claude-opus-5") == ()
+    current = {"claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5"}
     for model in registry.models():
-        assert model.context_window is None  # our sources do not state them
+        # Claude Code 2.1.328 states the limits of the current models; nothing else does
+        limits = (model.context_window, model.max_output_tokens)
+        assert limits == ((1_000_000, 128_000) if model.id in current else (None, None))
         assert model.priced
         assert "check against the vendor's pricing page" in model.source
         assert registry.origin(model.id) == ("shipped", date(2026, 11, 26))

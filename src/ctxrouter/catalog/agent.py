@@ -31,4 +31,7 @@ class Agent(BaseModel):
     source: Path | None = None  # the file it was read from
     builtin: bool = False  # shipped in ctxrouter's default catalog
     body: str = ""  # the Markdown body after the frontmatter (the system prompt)
+    # a Claude Code file with no model (or ``model: inherit``): Claude Code runs it on its
+    # caller's model, so the model its requests carry was not chosen for it
+    inherits_model: bool = False
     extra: dict[str, Any] = Field(default_factory=dict)

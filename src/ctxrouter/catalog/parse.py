@@ -118,6 +118,8 @@ def parse_agent_text(
         builtin=builtin,
         body=fm.body,
         extra=extra,
+        inherits_model=fmt is AgentFormat.CLAUDE_CODE
+        and (raw_model is None or str(raw_model).strip().lower() == "inherit"),
     )
     return agent, c.problems
 

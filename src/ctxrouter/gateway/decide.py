@@ -4,8 +4,9 @@ The router's decision is applied to an agent the catalog knows, under the overri
 (``gateway.override``): ``never`` keeps every client's model (the decision is only recorded),
 ``within-tiers`` (the default) replaces it only when the asked model is of a tier the agent may
 use (a client that asks for a model outside the agent's policy knows something we do not),
-``always`` replaces it whenever the policy routes elsewhere. Requests of agents the catalog
-does not know (``main``) keep their model.
+``always`` replaces it whenever the policy routes elsewhere. A Claude Code agent file without
+``model:`` did not ask for a model (Claude Code sends its caller's), so only ``never`` keeps
+it. Requests of agents the catalog does not know (``main``) keep their model.
 
 A request moved to another model is kept valid for it: ``max_tokens`` (and a thinking budget
 below it) is clamped to the target's output limit when the registry states one.
@@ -52,7 +53,7 @@ def choose(
     if override is OverridePolicy.NEVER:
         return ModelChoice(asked, False, f"override=never; policy would pick {decision.model}")
     outside = asked_tier is None or asked_tier not in allowed
-    if override is OverridePolicy.WITHIN_TIERS and outside:
+    if override is OverridePolicy.WITHIN_TIERS and outside and not agent.inherits_model:
         shown = asked_tier.value if asked_tier is not None else "unknown tier"
         return ModelChoice(
             asked,

@@ -1,0 +1,5 @@
+"""``python -m ctxrouter``: the command line."""
+
+from ctxrouter.cli.app import main
+
+main()
