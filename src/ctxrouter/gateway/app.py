@@ -300,7 +300,7 @@ class _Gateway:
             return error_response(400, "invalid_request_error", "model: Field required")
         who = self.attributor.attribute(request.headers, body)
         key: GatewayKey | None = request.scope.get("state", {}).get("gateway_key")
-        choice = self.choose_model(who, body, asked)
+        choice = self.choose_model(who, body, asked, key.user if key is not None else None)
         call = _Call(
             who=who,
             asked=asked,
@@ -328,15 +328,25 @@ class _Gateway:
 
     # -- choosing ------------------------------------------------------------------------
 
-    def choose_model(self, who: Attribution, body: Mapping[str, Any], asked: str) -> ModelChoice:
-        """The model for this request; a Claude Code subagent keeps its first choice."""
+    def choose_model(
+        self, who: Attribution, body: Mapping[str, Any], asked: str, user: str | None = None
+    ) -> ModelChoice:
+        """The model for this request; a Claude Code subagent keeps its first choice.
+        ``user`` (the gateway key's owner) is there for stages that budget per user."""
         cache_key = f"{who.agent_id}:{asked}" if who.agent_id is not None else None
         if cache_key is not None and (cached := self._choices.get(cache_key)) is not None:
             self._choices.move_to_end(cache_key)
             return cached
         agent = self.router.catalog.get(who.agent) if who.agent != DEFAULT_AGENT else None
         decision = (
-            self.router.decide(RouteRequest(task=last_user_text(body), agent=agent.name))
+            self.router.decide(
+                RouteRequest(
+                    task=last_user_text(body),
+                    agent=agent.name,
+                    user=user,
+                    task_id=who.agent_id,
+                )
+            )
             if agent is not None
             else None
         )
