@@ -1,5 +1,5 @@
 """``python -m ctxrouter``: the command line."""
 
-from ctxrouter.cli.app import main
+from ctxrouter.cli.entry import main
 
 main()

@@ -42,6 +42,10 @@ def _register() -> None:
         dashboard,
         demo,
         events,
+        exports,
+        hooks,
+        imports,
+        install_hook,
         keys,
         metrics,
         models,
@@ -61,6 +65,9 @@ def _register() -> None:
     app.add_typer(
         alerts.app, name="alerts", help="Alert rules over the fleet's metrics (exit 1 on alert)."
     )
+    app.add_typer(imports.app, name="import", help="Import usage recorded elsewhere.")
+    app.add_typer(exports.app, name="export", help="Write the policy where other tools read it.")
+    app.add_typer(hooks.app, name="hook", help="Claude Code hooks (run by Claude Code).")
     app.add_typer(keys.app, name="keys", help="Gateway keys (for `serve` beyond loopback).")
     app.command("assign")(assign.assign)
     app.command("route")(runs.route)
@@ -72,6 +79,7 @@ def _register() -> None:
     app.command("dashboard")(dashboard.dashboard)
     app.command("report")(dashboard.report)
     app.command("serve")(serve.serve)
+    app.command("install-hook")(install_hook.install_hook)
     app.command("demo")(demo.demo)
 
 

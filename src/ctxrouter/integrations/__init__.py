@@ -1,0 +1,1 @@
+"""Integrations with the tools agent fleets already run (Claude Code, ...)."""
