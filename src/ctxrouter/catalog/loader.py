@@ -94,7 +94,9 @@ def merge(base: Agent | None, override: Agent) -> Agent:
             preference=pol.preference,
             fallbacks=tuple(t for t in base_pol.fallbacks if t != pol.preference),
             escalation=esc if esc is not None and esc.to != pol.preference else None,
-            reasoning=base_pol.reasoning,
+            # the built-in's reasoning argued for its own tier: say where this one comes from
+            reasoning=f"model: {pol.preference.value} in "
+            + (override.source.name if override.source is not None else "its file"),
         )
     return override.model_copy(
         update={
