@@ -90,7 +90,7 @@ def test_create_writes_catalog_agents_that_are_missing(agents: Path) -> None:
     summary = json.loads(out)
     (created,) = summary["created"]
     assert created["agent"] == "database-optimizer" and created["to"] == "haiku"
-    assert created["note"].startswith("context-dependent: wrote its base tier haiku")
+    assert created["note"].startswith("context-dependent: base tier haiku")
     assert "diff" not in created
     assert summary["counts"]["changed"] == 0  # --agent: python-pro is left alone
     text = (agents / "database-optimizer.md").read_text()

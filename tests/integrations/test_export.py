@@ -148,7 +148,7 @@ def test_tier_for_fixed_and_context_dependent_agents(catalog: Catalog) -> None:
     assert target_tier(catalog["python-pro"]) == (Tier.HAIKU, "")
     tier, note = target_tier(catalog["database-optimizer"])
     assert tier is Tier.HAIKU
-    assert note.startswith("context-dependent: wrote its base tier haiku; it escalates to sonnet")
+    assert note.startswith("context-dependent: base tier haiku; it escalates to sonnet")
     tier, note = target_tier(catalog["learning-guide"])
     assert tier is Tier.SONNET and "takes a fast path to haiku" in note
 

@@ -96,7 +96,7 @@ def target_tier(agent: Agent) -> tuple[Tier | None, str]:
     move = "escalates" if policy.kind is PolicyKind.ESCALATES else "takes a fast path"
     when = ", ".join(f'"{w}"' for w in esc.when)
     return policy.preference, (
-        f"context-dependent: wrote its base tier {policy.preference.value}; it {move} to "
+        f"context-dependent: base tier {policy.preference.value}; it {move} to "
         f"{esc.to.value} on {when}, which only the gateway or the hook apply"
     )
 
