@@ -169,3 +169,15 @@ def test_install_keeps_the_rest_and_never_writes_a_broken_file(tmp_path: Path) -
         install(path, CMD)
     assert path.read_text() == broken
     assert [p.name for p in path.parent.iterdir()] == ["settings.json"]  # no temporary left
+
+
+def test_a_symlinked_settings_file_stays_a_link(tmp_path: Path) -> None:
+    dotfiles = tmp_path / "dotfiles" / "claude-settings.json"
+    dotfiles.parent.mkdir()
+    dotfiles.write_text('{"model": "opus"}')
+    link = tmp_path / "user" / ".claude" / "settings.json"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(dotfiles)
+    install(link, CMD)
+    assert link.is_symlink() and link.resolve() == dotfiles
+    assert json.loads(dotfiles.read_text()) == {"model": "opus", "hooks": {"PreToolUse": [OURS]}}

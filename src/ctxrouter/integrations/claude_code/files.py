@@ -18,8 +18,11 @@ def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8, line endings untouched) to a temporary file in the same folder,
     flush it to disk, then rename it over ``path``: a reader sees the old file or the new one.
 
-    An existing file keeps its permission bits; a new one gets the umask's default.
+    An existing file keeps its permission bits; a new one gets the umask's default. A symbolic
+    link (a settings file kept in a dotfiles repository) stays a link: its target is written.
     """
+    if path.is_symlink():
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode: int | None = stat.S_IMODE(path.stat().st_mode)
