@@ -64,4 +64,7 @@ def full_event() -> Event:
         output_sha256="b" * 64,
         prompt_text="héllo ✓ 'quoted' \"x\"; DROP TABLE events; -- 100% ? %s",
         output_text="",
+        requested_model="claude-opus-5-5",
+        route_reason="escalated: the validator rejected the answer",
+        message_id="msg_01full",
     )

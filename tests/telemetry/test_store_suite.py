@@ -305,7 +305,12 @@ def test_feedback_and_events_share_one_schema_for_query(any_store: AnyStore) -> 
     assert rows == [("a", "no", '{"k": 1}')]
 
 
-MIGRATIONS = ["m001_events_and_feedback", "m002_metrics_indexes", "m003_route_columns"]
+MIGRATIONS = [
+    "m001_events_and_feedback",
+    "m002_metrics_indexes",
+    "m003_route_columns",
+    "m004_imports",
+]
 
 
 def test_migrations_run_once_and_reopening_is_idempotent(store_backend: StoreBackend) -> None:
@@ -415,7 +420,7 @@ def test_postgres_keeps_to_its_schema(pg_schema: tuple[str, str]) -> None:
                 "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename",
                 (schema,),
             ).fetchall()
-        assert tables == [("_migrations",), ("events",), ("feedback",)]
+        assert tables == [("_migrations",), ("events",), ("feedback",), ("imported_files",)]
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{other}" CASCADE')

@@ -61,6 +61,7 @@ class Event:
     output_text: str | None = None  # only with store_text=True
     requested_model: str | None = None  # what the client asked for, when routing changed it
     route_reason: str | None = None  # why the router chose ``model`` (gateway rewrites)
+    message_id: str | None = None  # the API's message id (``msg_...``), when known
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -42,6 +42,7 @@ from psycopg.rows import TupleRow
 
 from ctxrouter.errors import ConfigError
 from ctxrouter.telemetry.event import EVENT_FIELDS, Event, Feedback, Outcome
+from ctxrouter.telemetry.imports import ImportedFile, Replacement
 from ctxrouter.telemetry.reads import FEEDBACK_COLUMNS, SharedReads
 from ctxrouter.telemetry.store import EventQuery
 
@@ -129,10 +130,40 @@ def _m003_route_columns(conn: Connection) -> None:
     conn.execute("ALTER TABLE events ADD COLUMN route_reason text")
 
 
+def _m004_imports(conn: Connection) -> None:
+    """Importers (``ctxrouter import claude-code``): the API's message id on events, one event
+    per ``event_id``, and how far each imported file was read. A schema holding copies of one
+    ``event_id`` (a batch written twice) keeps the first row and drops the copies."""
+    conn.execute("ALTER TABLE events ADD COLUMN message_id text")
+    conn.execute(
+        "DELETE FROM events AS e USING events AS f WHERE f.event_id = e.event_id AND f.seq < e.seq"
+    )
+    conn.execute("CREATE UNIQUE INDEX events_event_id ON events (event_id)")
+    conn.execute(
+        "CREATE INDEX events_message_id ON events (message_id) WHERE message_id IS NOT NULL"
+    )
+    conn.execute(
+        """
+        CREATE TABLE imported_files (
+            source TEXT NOT NULL,
+            path TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            lines BIGINT NOT NULL,
+            inode TEXT,
+            head_sha256 TEXT,
+            mtime DOUBLE PRECISION,
+            imported_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (source, path)
+        )
+        """
+    )
+
+
 _MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("m001_events_and_feedback", _m001_events_and_feedback),
     ("m002_metrics_indexes", _m002_metrics_indexes),
     ("m003_route_columns", _m003_route_columns),
+    ("m004_imports", _m004_imports),
 )
 
 # The COPY column types, from the Event field annotations (strings: postponed annotations).
@@ -146,6 +177,30 @@ _OUTCOMES = frozenset(o.value for o in Outcome)  # an Outcome hashes and compare
 _ROW = attrgetter(*EVENT_FIELDS)
 _ALL = EventQuery()
 _NUL, _REPLACEMENT = "\x00", "\ufffd"
+# Imports: COPY into a temporary table (its rows numbered, to keep their order), then INSERT
+# ... ON CONFLICT DO NOTHING into events: COPY itself cannot skip rows that are stored already.
+_STAGE = "_ctxrouter_import"
+_STAGE_CREATE = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS"
+    f" SELECT 0::bigint AS ord, {_COLUMNS} FROM events WITH NO DATA"
+)
+_STAGE_COPY = f"COPY {_STAGE} (ord, {_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+_STAGE_INSERT = (
+    f"INSERT INTO events ({_COLUMNS}) SELECT {_COLUMNS} FROM {_STAGE} ORDER BY ord"
+    " ON CONFLICT (event_id) DO NOTHING"
+)
+_UPDATE = (
+    f"UPDATE events SET ({_COLUMNS}) = ({', '.join(['%s'] * len(EVENT_FIELDS))})"
+    " WHERE event_id = %s"
+)
+_FILE_COLUMNS = "path, size, lines, inode, head_sha256, mtime, imported_at"
+_UPSERT_FILE = (
+    f"INSERT INTO imported_files (source, {_FILE_COLUMNS})"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (source, path) DO UPDATE SET size = excluded.size, lines = excluded.lines,"
+    " inode = excluded.inode, head_sha256 = excluded.head_sha256, mtime = excluded.mtime,"
+    " imported_at = excluded.imported_at"
+)
 _FEEDBACK_COLUMNS = FEEDBACK_COLUMNS
 _CONNECT_TIMEOUT_S = 10
 
@@ -375,6 +430,70 @@ class PostgresStore(SharedReads):
             )
         return [str(row[0]) for row in rows]
 
+    # -- imports (see ctxrouter.telemetry.imports) ----------------------------------------
+
+    def imported_files(self, source: str) -> dict[str, ImportedFile]:
+        """The read positions of the importer ``source``, by path."""
+        with self._lock:
+            rows = (
+                self._db()
+                .execute(f"SELECT {_FILE_COLUMNS} FROM imported_files WHERE source = %s", (source,))
+                .fetchall()
+            )
+        return {
+            path: ImportedFile(
+                path, size, lines, None if inode is None else int(inode), head, mtime, at
+            )
+            for path, size, lines, inode, head, mtime, at in rows
+        }
+
+    def stored_events(
+        self, source: str, *, message_ids: Sequence[str] = (), event_ids: Sequence[str] = ()
+    ) -> list[Event]:
+        """The events of provider ``source`` with one of ``message_ids`` or ``event_ids``, in
+        the order they were stored."""
+        mids, eids = list(dict.fromkeys(message_ids)), list(dict.fromkeys(event_ids))
+        if not mids and not eids:
+            return []
+        statement = (
+            f"{_SELECT} WHERE (message_id = ANY(%s) OR event_id = ANY(%s)) AND provider = %s"
+            " ORDER BY seq"
+        )
+        with self._lock, self._db().cursor(binary=True) as cur:
+            rows = cur.execute(statement, (mids, eids, source)).fetchall()
+        return [_event(row) for row in rows]
+
+    def save_import(
+        self,
+        source: str,
+        *,
+        events: Sequence[Event],
+        replacements: Sequence[Replacement] = (),
+        files: Sequence[ImportedFile] = (),
+    ) -> int:
+        """In one transaction: add ``events`` (an ``event_id`` stored already is left alone),
+        apply ``replacements``, record ``files``; returns how many events were added."""
+        rows = _rows(events)
+        updates = [(*_rows([r.event])[0], r.event_id) for r in replacements]
+        file_rows = [_file_row(source, f) for f in files]
+        with self._lock:
+            conn = self._db()
+            try:
+                return _save_import(conn, rows, updates, file_rows)
+            except psycopg.errors.CharacterNotInRepertoire:
+                clean = _without_nul(rows), _without_nul(updates), _without_nul(file_rows)
+                if clean == (None, None, None):
+                    raise
+                return _save_import(
+                    conn, clean[0] or rows, clean[1] or updates, clean[2] or file_rows
+                )
+
+    def forget_imported_files(self, source: str) -> int:
+        """Drop the read positions of ``source``; returns how many there were."""
+        with self._lock:
+            cur = self._db().execute("DELETE FROM imported_files WHERE source = %s", (source,))
+        return cur.rowcount
+
     # -- feedback ------------------------------------------------------------------------
 
     def add_feedback(self, feedback: Feedback) -> None:
@@ -406,6 +525,37 @@ def _copy(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         copy.set_types(_COPY_TYPES)
         for row in rows:
             copy.write_row(row)
+
+
+def _file_row(source: str, file: ImportedFile) -> tuple[Any, ...]:
+    inode = None if file.inode is None else str(file.inode)
+    return (source, file.path, file.size, file.lines, inode, file.head_sha256, file.mtime,
+            file.imported_at)  # fmt: skip
+
+
+def _save_import(
+    conn: Connection,
+    rows: list[tuple[Any, ...]],
+    updates: list[tuple[Any, ...]],
+    file_rows: list[tuple[Any, ...]],
+) -> int:
+    """One import batch in one transaction (rolled back if anything fails); returns how many
+    of ``rows`` were added."""
+    added = 0
+    with conn.transaction(), conn.cursor() as cur:
+        if rows:
+            cur.execute(_STAGE_CREATE)
+            with cur.copy(_STAGE_COPY) as copy:
+                copy.set_types(["int8", *_COPY_TYPES])
+                for ord_, row in enumerate(rows):
+                    copy.write_row((ord_, *row))
+            cur.execute(_STAGE_INSERT)
+            added = cur.rowcount
+        if updates:
+            cur.executemany(_UPDATE, updates)
+        if file_rows:
+            cur.executemany(_UPSERT_FILE, file_rows)
+    return added
 
 
 def _migrate(conn: Connection, schema: str, where: str) -> None:

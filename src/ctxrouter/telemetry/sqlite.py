@@ -29,6 +29,7 @@ from typing import Any
 
 from ctxrouter.errors import ConfigError
 from ctxrouter.telemetry.event import EVENT_FIELDS, Event, Feedback, Outcome
+from ctxrouter.telemetry.imports import ImportedFile, Replacement
 from ctxrouter.telemetry.reads import SharedReads
 from ctxrouter.telemetry.store import EventQuery
 
@@ -122,11 +123,50 @@ def _m003_route_columns(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE events ADD COLUMN route_reason TEXT")
 
 
+def _m004_imports(conn: sqlite3.Connection) -> None:
+    """Importers (``ctxrouter import claude-code``): the API's message id on events, one event
+    per ``event_id``, and how far each imported file was read.
+
+    ``event_id`` becomes unique: importers write deterministic ids and rely on the store to
+    never add one twice. Ids were unique in practice before (80 random bits); a store that holds
+    copies of one id anyway (a batch written twice) keeps the first row and drops the copies.
+    """
+    conn.execute("ALTER TABLE events ADD COLUMN message_id TEXT")
+    try:
+        conn.execute(_UNIQUE_EVENT_ID)
+    except sqlite3.IntegrityError:  # copies: only this statement failed, the transaction goes on
+        conn.execute(
+            "DELETE FROM events WHERE seq NOT IN (SELECT MIN(seq) FROM events GROUP BY event_id)"
+        )
+        conn.execute(_UNIQUE_EVENT_ID)
+    conn.execute(
+        "CREATE INDEX events_message_id ON events (message_id) WHERE message_id IS NOT NULL"
+    )
+    conn.execute(
+        """
+        CREATE TABLE imported_files (
+            source TEXT NOT NULL,  -- the importer: 'claude-code'
+            path TEXT NOT NULL,  -- absolute
+            size INTEGER NOT NULL,  -- bytes read (the next read starts here)
+            lines INTEGER NOT NULL,  -- lines read
+            inode TEXT,  -- st_ino (as text: it may not fit a signed 64-bit integer)
+            head_sha256 TEXT,  -- SHA-256 of the first line
+            mtime REAL,
+            imported_at REAL NOT NULL,
+            PRIMARY KEY (source, path)
+        )
+        """
+    )
+
+
+_UNIQUE_EVENT_ID = "CREATE UNIQUE INDEX events_event_id ON events (event_id)"
+
 # In order; the version of a migration is its position, from 1. Append only.
 _MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("m001_events_and_feedback", _m001_events_and_feedback),
     ("m002_metrics_indexes", _m002_metrics_indexes),
     ("m003_route_columns", _m003_route_columns),
+    ("m004_imports", _m004_imports),
 )
 
 _COLUMNS = ", ".join(EVENT_FIELDS)
@@ -152,8 +192,11 @@ _PRAGMAS = (
 )
 
 
-def _insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
-    """Insert ``events`` (inside the caller's transaction), keeping their order.
+def _insert_events(
+    conn: sqlite3.Connection, events: Sequence[Event], *, skip_stored: bool = False
+) -> None:
+    """Insert ``events`` (inside the caller's transaction), keeping their order; with
+    ``skip_stored``, an event whose ``event_id`` is stored already is left out.
 
     Fast path: the ``sqlite3`` module binds ``None``, ``bool`` and enum values through its
     adaptation protocol, about eight times slower than an ``int``, and an event has some twenty
@@ -172,17 +215,51 @@ def _insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
             rows = groups[key] = []
         rows.append((seq, *compress(values, present)))
     for (present, flags), rows in groups.items():
-        conn.executemany(_insert_sql(present, flags), rows)
+        conn.executemany(_insert_sql(present, flags, skip_stored=skip_stored), rows)
 
 
-def _insert_sql(present: tuple[bool, ...], flags: _Flags) -> str:
+def _insert_sql(present: tuple[bool, ...], flags: _Flags, *, skip_stored: bool = False) -> str:
     outcome, stream, batch = flags
     columns = ["seq", *compress(_BOUND, present)]
     literals = f"'{Outcome(outcome).value}', {int(bool(stream))}, {int(bool(batch))}"
+    conflict = " ON CONFLICT (event_id) DO NOTHING" if skip_stored else ""
     return (
         f"INSERT INTO events ({', '.join(columns)}, {', '.join(_FLAGS)})"
-        f" VALUES ({', '.join('?' * len(columns))}, {literals})"
+        f" VALUES ({', '.join('?' * len(columns))}, {literals}){conflict}"
     )
+
+
+_UPDATE = (
+    f"UPDATE events SET {', '.join(f'{name} = ?' for name in EVENT_FIELDS)} WHERE event_id = ?"
+)
+_FILE_COLUMNS = "path, size, lines, inode, head_sha256, mtime, imported_at"
+_UPSERT_FILE = (
+    f"INSERT INTO imported_files (source, {_FILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (source, path) DO UPDATE SET size = excluded.size, lines = excluded.lines,"
+    " inode = excluded.inode, head_sha256 = excluded.head_sha256, mtime = excluded.mtime,"
+    " imported_at = excluded.imported_at"
+)
+_IN_CHUNK = 500  # values per IN (...) list
+
+
+def _update_row(event: Event) -> tuple[Any, ...]:
+    values = list(event.to_dict().values())
+    values[_OUTCOME_AT] = Outcome(values[_OUTCOME_AT]).value
+    return (*(int(v) if isinstance(v, bool) else v for v in values),)
+
+
+def _file_row(source: str, file: ImportedFile) -> tuple[Any, ...]:
+    inode = None if file.inode is None else str(file.inode)
+    return (source, file.path, file.size, file.lines, inode, file.head_sha256, file.mtime,
+            file.imported_at)  # fmt: skip
+
+
+def _imported_file(row: Sequence[Any]) -> ImportedFile:
+    path, size, lines, inode, head, mtime, imported_at = row
+    return ImportedFile(
+        path, int(size), int(lines), None if inode is None else int(inode), head, mtime,
+        float(imported_at),
+    )  # fmt: skip
 
 
 def _event(row: Sequence[Any]) -> Event:
@@ -331,6 +408,72 @@ class SQLiteStore(SharedReads):
                 .fetchall()
             )
         return [str(row[0]) for row in rows]
+
+    # -- imports (see ctxrouter.telemetry.imports) ----------------------------------------
+
+    def imported_files(self, source: str) -> dict[str, ImportedFile]:
+        """The read positions of the importer ``source``, by path."""
+        with self._lock:
+            rows = (
+                self._db()
+                .execute(f"SELECT {_FILE_COLUMNS} FROM imported_files WHERE source = ?", (source,))
+                .fetchall()
+            )
+        return {row[0]: _imported_file(row) for row in rows}
+
+    def stored_events(
+        self, source: str, *, message_ids: Sequence[str] = (), event_ids: Sequence[str] = ()
+    ) -> list[Event]:
+        """The events of provider ``source`` with one of ``message_ids`` or ``event_ids``, in
+        the order they were stored."""
+        found: dict[int, Event] = {}
+        with self._lock:
+            conn = self._db()
+            for column, values in (("message_id", message_ids), ("event_id", event_ids)):
+                wanted = list(dict.fromkeys(values))
+                for at in range(0, len(wanted), _IN_CHUNK):
+                    chunk = wanted[at : at + _IN_CHUNK]
+                    sql = (
+                        f"SELECT seq, {_COLUMNS} FROM events WHERE {column} IN"
+                        f" ({', '.join('?' * len(chunk))}) AND provider = ?"
+                    )
+                    for seq, *row in conn.execute(sql, (*chunk, source)):
+                        found[seq] = _event(row)
+        return [found[seq] for seq in sorted(found)]
+
+    def save_import(
+        self,
+        source: str,
+        *,
+        events: Sequence[Event],
+        replacements: Sequence[Replacement] = (),
+        files: Sequence[ImportedFile] = (),
+    ) -> int:
+        """In one transaction: add ``events`` (an ``event_id`` stored already is left alone),
+        apply ``replacements``, record ``files``; returns how many events were added."""
+        with self._lock:
+            conn = self._db()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                before = conn.total_changes
+                _insert_events(conn, events, skip_stored=True)
+                added = conn.total_changes - before
+                conn.executemany(
+                    _UPDATE, [(*_update_row(r.event), r.event_id) for r in replacements]
+                )
+                conn.executemany(_UPSERT_FILE, [_file_row(source, f) for f in files])
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return added
+
+    def forget_imported_files(self, source: str) -> int:
+        """Drop the read positions of ``source``; returns how many there were."""
+        with self._lock:
+            cur = self._db().execute("DELETE FROM imported_files WHERE source = ?", (source,))
+        return cur.rowcount
 
     # -- feedback ------------------------------------------------------------------------
 
