@@ -40,9 +40,7 @@ class Setup:
 
 
 def serve_in_thread(app: Starlette) -> tuple[uvicorn.Server, threading.Thread, int]:
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", ws="none", http="h11"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -86,3 +86,14 @@ def test_usage_from_body() -> None:
     )
     assert usage_from_body(b"not json") is None
     assert usage_from_body(b'{"type": "error"}') is None
+
+
+def test_only_the_events_that_matter_are_parsed() -> None:
+    parser = StreamUsage()
+    # a delta's data is never read, even when it looks like the end of the stream
+    parser.feed(b'event: content_block_delta\ndata: {"type": "message_stop"}\n\n')
+    parser.feed(b"event: ping\ndata: not even JSON\n\n")
+    assert not parser.stopped
+    # an event without a name is read by its data's type
+    parser.feed(b'data: {"type": "message_stop"}\n\n')
+    assert parser.stopped

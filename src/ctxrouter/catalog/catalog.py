@@ -23,6 +23,14 @@ class Catalog(Mapping[str, Agent]):
         except KeyError:
             raise UnknownAgentError(name, self._agents) from None
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._agents
+
+    def get(self, name: str, default: Agent | None = None) -> Agent | None:  # type: ignore[override]
+        """The agent, or ``default``: a plain lookup (no suggestion is computed for a miss,
+        which :meth:`__getitem__` does for its error message)."""
+        return self._agents.get(name, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._agents)
 

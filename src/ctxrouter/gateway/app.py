@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -49,6 +48,7 @@ from ctxrouter.gateway.attribution import (
 from ctxrouter.gateway.decide import ModelChoice, adapt_body, choose
 from ctxrouter.gateway.keys import KEY_HEADER, GatewayKey, KeyRing
 from ctxrouter.gateway.sse import StreamUsage, usage_from_body
+from ctxrouter.gateway.upstream import Upstream, UpstreamAnswer, UpstreamError
 from ctxrouter.models.pricing import Usage
 from ctxrouter.models.registry import ModelRegistry
 from ctxrouter.providers.anthropic import parse_retry_after
@@ -89,7 +89,8 @@ def create_gateway(
     router: Router,
     registry: ModelRegistry,
     sink: Sink | None,
-    timeout: httpx.Timeout | None = None,
+    connect_timeout_s: float = 10.0,
+    read_timeout_s: float = 600.0,
     matcher: AgentMatcher | None = None,
     override: OverridePolicy = OverridePolicy.WITHIN_TIERS,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
@@ -106,11 +107,12 @@ def create_gateway(
     ``routes`` are served before the forwarding catch-all (``/metrics``, the dashboard).
     """
     gateway = _Gateway(
-        upstream=upstream.rstrip("/"),
+        upstream=Upstream(
+            upstream, connect_timeout_s=connect_timeout_s, read_timeout_s=read_timeout_s
+        ),
         router=router,
         registry=registry,
         sink=sink,
-        timeout=timeout or httpx.Timeout(600.0, connect=10.0),
         attributor=Attributor(matcher or AgentMatcher(router.catalog.values())),
         override=override,
         max_body_bytes=max_body_bytes,
@@ -248,11 +250,10 @@ class _Attempt:
 
 @dataclass(slots=True)
 class _Gateway:
-    upstream: str
+    upstream: Upstream
     router: Router
     registry: ModelRegistry
     sink: Sink | None
-    timeout: httpx.Timeout
     attributor: Attributor
     override: OverridePolicy
     max_body_bytes: int
@@ -260,20 +261,10 @@ class _Gateway:
     retry: RetryPolicy
     max_retry_wait_s: float
     rng: random.Random
-    _client: httpx.AsyncClient | None = None
     _choices: OrderedDict[str, ModelChoice] = field(default_factory=OrderedDict)
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            limits = httpx.Limits(max_connections=None, max_keepalive_connections=256)
-            self._client = httpx.AsyncClient(timeout=self.timeout, limits=limits)
-        return self._client
-
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self.upstream.aclose()
 
     # -- routes --------------------------------------------------------------------------
 
@@ -317,14 +308,14 @@ class _Gateway:
             return error_response(413, "request_too_large", "the request body is too large")
         except ClientDisconnect:
             return Response(status_code=499)
-        upstream_request = self.client.build_request(
-            request.method, self.url(request), headers=forward_headers(request), content=content
-        )
         try:
-            answer = await self.client.send(upstream_request)
-        except httpx.HTTPError as exc:
-            return error_response(502, "api_error", f"upstream unreachable: {type(exc).__name__}")
-        return Response(answer.content, answer.status_code, headers=response_headers(answer))
+            answer = await self.upstream.send(
+                request.method, path_of(request), forward_headers(request), content
+            )
+            body = await answer.read()
+        except UpstreamError as exc:
+            return error_response(502, "api_error", f"upstream unreachable: {exc.kind}")
+        return Response(body, answer.status, headers=response_headers(answer))
 
     # -- choosing ------------------------------------------------------------------------
 
@@ -371,7 +362,7 @@ class _Gateway:
     ) -> Response:
         options = [call.choice.model, *call.choice.fallbacks]
         headers = forward_headers(request)
-        url = self.url(request)
+        url = path_of(request)
         for index, model in enumerate(options):
             last_option = index == len(options) - 1
             payload = raw
@@ -412,28 +403,23 @@ class _Gateway:
     ) -> Response | tuple[ProviderError, Response]:
         """One upstream try. A :class:`Response` is the answer for the client; a retryable
         failure comes back as ``(error, the response the client gets if we give up)``."""
-        upstream_request = self.client.build_request("POST", url, headers=headers, content=payload)
         try:
-            answer = await self.client.send(upstream_request, stream=True)
-        except httpx.HTTPError as exc:
-            kind = type(exc).__name__
-            self.record(attempt, Outcome.ERROR, status=502, error_type=kind)
-            failed = error_response(502, "api_error", f"upstream unreachable: {kind}")
-            return ProviderError(kind, status=502), failed
+            answer = await self.upstream.send("POST", url, headers, payload)
+        except UpstreamError as exc:
+            self.record(attempt, Outcome.ERROR, status=502, error_type=exc.kind)
+            failed = error_response(502, "api_error", f"upstream unreachable: {exc.kind}")
+            return ProviderError(exc.kind, status=502), failed
         content_type = answer.headers.get("content-type", "")
-        streamed = answer.status_code == 200 and "text/event-stream" in content_type
+        streamed = answer.status == 200 and "text/event-stream" in content_type
         if attempt.call.stream and streamed:
             return await self.start_stream(attempt, answer, final=final)
         try:
-            content = await answer.aread()
-        except httpx.HTTPError as exc:
-            kind = type(exc).__name__
-            self.record(attempt, Outcome.ERROR, status=502, error_type=kind)
-            failed = error_response(502, "api_error", f"upstream failed: {kind}")
-            return ProviderError(kind, status=502), failed
-        finally:
-            await answer.aclose()
-        passed = Response(content, answer.status_code, headers=response_headers(answer))
+            content = await answer.read()
+        except UpstreamError as exc:
+            self.record(attempt, Outcome.ERROR, status=502, error_type=exc.kind)
+            failed = error_response(502, "api_error", f"upstream failed: {exc.kind}")
+            return ProviderError(exc.kind, status=502), failed
+        passed = Response(content, answer.status, headers=response_headers(answer))
         request_id = answer.headers.get("request-id")
         if answer.is_success:
             usage = usage_from_body(content)
@@ -443,32 +429,31 @@ class _Gateway:
         self.record(
             attempt,
             Outcome.ERROR,
-            status=answer.status_code,
+            status=answer.status,
             error_type=error_type,
             request_id=request_id,
         )
-        error = provider_error_for_status(answer.status_code)(
-            error_type or f"HTTP {answer.status_code}",
-            status=answer.status_code,
+        error = provider_error_for_status(answer.status)(
+            error_type or f"HTTP {answer.status}",
+            status=answer.status,
             retry_after=parse_retry_after(answer.headers),
         )
         return (error, passed) if error.retryable else passed
 
     async def start_stream(
-        self, attempt: _Attempt, answer: httpx.Response, *, final: bool
+        self, attempt: _Attempt, answer: UpstreamAnswer, *, final: bool
     ) -> Response | tuple[ProviderError, Response]:
         """Read the stream's first chunk before anything reaches the client: a stream that
         opens with a retryable ``event: error`` can still be retried."""
         parser = StreamUsage()
-        chunks = answer.aiter_bytes()
+        chunks = answer.chunks()
         try:
             first = await anext(chunks, b"")
-        except httpx.HTTPError as exc:
-            await answer.aclose()
-            kind = type(exc).__name__
-            self.record(attempt, Outcome.ERROR, status=502, error_type=kind)
-            failed = error_response(502, "api_error", f"upstream failed: {kind}")
-            return ProviderError(kind, status=502), failed
+        except UpstreamError as exc:
+            answer.close()
+            self.record(attempt, Outcome.ERROR, status=502, error_type=exc.kind)
+            failed = error_response(502, "api_error", f"upstream failed: {exc.kind}")
+            return ProviderError(exc.kind, status=502), failed
         ttft = (time.perf_counter() - attempt.started_monotonic) * 1000
         parser.feed(first)
         if (
@@ -476,7 +461,7 @@ class _Gateway:
             and parser.error_type in RETRYABLE_STREAM_ERRORS
             and parser.response_model is None
         ):
-            await answer.aclose()
+            answer.close()
             self.record(
                 attempt,
                 Outcome.ERROR,
@@ -490,53 +475,64 @@ class _Gateway:
             return error, Response(status_code=status)  # never used: not the final try
         return StreamingResponse(
             self.relay(attempt, answer, parser, first, chunks, ttft),
-            status_code=answer.status_code,
+            status_code=answer.status,
             headers=response_headers(answer),
         )
 
     async def relay(
         self,
         attempt: _Attempt,
-        answer: httpx.Response,
+        answer: UpstreamAnswer,
         parser: StreamUsage,
         first: bytes,
         rest: AsyncIterator[bytes],
         ttft: float,
     ) -> AsyncIterator[bytes]:
-        """Pass the SSE bytes on as they come, reading usage; record the event at the end
-        (before the last chunk reaches the client, so a client that has read the whole
-        stream can see the event)."""
-        failure: str | None = None
-        try:
-            if first:
-                yield first
-            async for chunk in rest:
-                parser.feed(chunk)
-                yield chunk
-            parser.close()
-        except httpx.HTTPError as exc:
-            failure = type(exc).__name__
-            raise
-        finally:
-            await answer.aclose()
+        """Pass the SSE bytes on as they come, reading usage. The event is recorded as soon
+        as the stream's last event (``message_stop`` or ``error``) has been read, before
+        that chunk goes out, so a client that has read the whole stream can see it; a
+        stream cut short is recorded when it ends."""
+        recorded = False
+
+        def finish(failure: str | None = None) -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
             error_type = failure or parser.error_type
             if error_type is None and not parser.stopped:
                 error_type = "incomplete_stream"  # the client went away, or upstream did
             self.record(
                 attempt,
                 Outcome.ERROR if error_type else Outcome.SUCCESS,
-                status=answer.status_code,
+                status=answer.status,
                 usage=parser.usage if parser.seen_usage else None,
                 error_type=error_type,
                 ttft_ms=ttft,
                 request_id=answer.headers.get("request-id"),
             )
 
-    # -- helpers -------------------------------------------------------------------------
+        try:
+            chunk = first
+            while True:
+                if parser.stopped or parser.error_type is not None:
+                    finish()
+                if chunk:
+                    yield chunk
+                next_chunk = await anext(rest, None)
+                if next_chunk is None:
+                    break
+                chunk = next_chunk
+                parser.feed(chunk)
+            parser.close()
+        except UpstreamError as exc:
+            finish(exc.kind)
+            raise
+        finally:
+            answer.close()
+            finish()
 
-    def url(self, request: Request) -> str:
-        query = request.url.query
-        return self.upstream + request.url.path + (f"?{query}" if query else "")
+    # -- helpers -------------------------------------------------------------------------
 
     def record(
         self,
@@ -603,7 +599,13 @@ def forward_headers(request: Request) -> dict[str, str]:
     }
 
 
-def response_headers(answer: httpx.Response) -> dict[str, str]:
+def path_of(request: Request) -> str:
+    """The request's path and query, as the upstream gets them."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def response_headers(answer: UpstreamAnswer) -> dict[str, str]:
     headers = {
         name: value
         for name, value in answer.headers.items()

@@ -15,6 +15,8 @@ from typing import Any
 
 from ctxrouter.models.pricing import Usage
 
+# the events that carry usage, the end, or an error (an event without a name is read too)
+_WANTED = frozenset({b"message_start", b"message_delta", b"message_stop", b"error"})
 _COUNTS = (
     "input_tokens",
     "output_tokens",
@@ -63,6 +65,7 @@ class StreamUsage:
     def __init__(self) -> None:
         self._buffer = b""
         self._data: list[bytes] = []
+        self._skip = False  # the current event is one whose data we do not need
         self._usage: dict[str, Any] = {}
         self.seen_usage = False
         self.stopped = False  # message_stop arrived
@@ -91,10 +94,14 @@ class StreamUsage:
             if self._data:
                 self._event(b"\n".join(self._data))
                 self._data = []
+            self._skip = False
             return
-        if line.startswith(b"data:"):
+        if line.startswith(b"event:"):
+            # most events are content deltas and pings: their data is not parsed at all
+            self._skip = line[6:].strip() not in _WANTED
+        elif line.startswith(b"data:") and not self._skip:
             self._data.append(line[5:].removeprefix(b" "))
-        # ``event:``, ``id:``, ``retry:`` and comments: the data's ``type`` says it all
+        # ``id:``, ``retry:`` and comments: nothing to read
 
     def _event(self, data: bytes) -> None:
         try:
