@@ -13,6 +13,8 @@ backend.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -74,4 +76,61 @@ class ImportStore(Store, Protocol):
         ...
 
 
-__all__ = ["ImportStore", "ImportedFile", "Replacement"]
+_Batch = tuple[Sequence[Event], Sequence[Replacement], Sequence[ImportedFile]]
+
+
+class ImportWriter:
+    """Applies import batches with :meth:`ImportStore.save_import` on a background thread, in
+    the order given, while the importer reads on: SQLite and psycopg do their work with the
+    GIL released, so reading and writing overlap. At most ``depth`` batches wait (the reader
+    blocks beyond that). A failed batch stops the writing: the error is raised by the next
+    :meth:`submit` or by :meth:`close`; the batches before it stay committed.
+    """
+
+    def __init__(self, store: ImportStore, source: str, *, depth: int = 1) -> None:
+        self.store = store
+        self.source = source
+        self.added = 0  # events added so far
+        self._queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ctxrouter-import", daemon=True)
+        self._thread.start()
+
+    def submit(
+        self,
+        events: Sequence[Event],
+        replacements: Sequence[Replacement] = (),
+        files: Sequence[ImportedFile] = (),
+    ) -> None:
+        self._raise()
+        self._queue.put((events, replacements, files))
+
+    def close(self) -> int:
+        """Wait for every batch to be written; returns how many events were added. Raises the
+        error of a batch that failed."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        self._raise()
+        return self.added
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _run(self) -> None:
+        failed = False
+        while (batch := self._queue.get()) is not None:
+            if failed:
+                continue  # drain what the reader still submits until it sees the error
+            events, replacements, files = batch
+            try:
+                self.added += self.store.save_import(
+                    self.source, events=events, replacements=replacements, files=files
+                )
+            except BaseException as exc:  # handed to the reader's thread
+                self._error, failed = exc, True
+
+
+__all__ = ["ImportStore", "ImportWriter", "ImportedFile", "Replacement"]
