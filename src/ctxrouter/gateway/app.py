@@ -36,7 +36,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from ctxrouter.config import OverridePolicy
-from ctxrouter.errors import ProviderError, provider_error_for_status
+from ctxrouter.errors import APIConnectionError, ProviderError, provider_error_for_status
 from ctxrouter.execution.retry import RetryPolicy
 from ctxrouter.gateway.attribution import (
     AGENT_HEADER,
@@ -408,7 +408,7 @@ class _Gateway:
         except UpstreamError as exc:
             self.record(attempt, Outcome.ERROR, status=502, error_type=exc.kind)
             failed = error_response(502, "api_error", f"upstream unreachable: {exc.kind}")
-            return ProviderError(exc.kind, status=502), failed
+            return APIConnectionError(exc.kind), failed
         content_type = answer.headers.get("content-type", "")
         streamed = answer.status == 200 and "text/event-stream" in content_type
         if attempt.call.stream and streamed:
@@ -418,7 +418,7 @@ class _Gateway:
         except UpstreamError as exc:
             self.record(attempt, Outcome.ERROR, status=502, error_type=exc.kind)
             failed = error_response(502, "api_error", f"upstream failed: {exc.kind}")
-            return ProviderError(exc.kind, status=502), failed
+            return APIConnectionError(exc.kind), failed
         passed = Response(content, answer.status, headers=response_headers(answer))
         request_id = answer.headers.get("request-id")
         if answer.is_success:
@@ -453,7 +453,7 @@ class _Gateway:
             answer.close()
             self.record(attempt, Outcome.ERROR, status=502, error_type=exc.kind)
             failed = error_response(502, "api_error", f"upstream failed: {exc.kind}")
-            return ProviderError(exc.kind, status=502), failed
+            return APIConnectionError(exc.kind), failed
         ttft = (time.perf_counter() - attempt.started_monotonic) * 1000
         parser.feed(first)
         if (
