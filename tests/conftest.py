@@ -58,3 +58,26 @@ def claude_cli() -> Path:
     pytest.fail(
         f"npm is present but Claude Code {CLAUDE_CODE_VERSION} is not installed: run `make tools`"
     )
+
+
+@pytest.fixture(scope="session")
+def ccusage_cli() -> Path:
+    """The pinned ccusage (``make test`` installs it under .tools/ when npm is present), the
+    reference for the token totals of ``ctxrouter import claude-code``.
+
+    Skips only where npm is absent, and never under CTXROUTER_REQUIRE_SERVICES=1 (CI)."""
+    import shutil
+
+    from ctxrouter.testing.ccusage import CCUSAGE_VERSION, find_ccusage
+
+    found = find_ccusage(ROOT)
+    if found is not None:
+        return found
+    if REQUIRE_SERVICES:
+        pytest.fail(
+            f"ccusage {CCUSAGE_VERSION} is not installed in .tools/ "
+            "(`make tools`), and CTXROUTER_REQUIRE_SERVICES=1 requires it"
+        )
+    if shutil.which("npm") is None:
+        pytest.skip("npm is absent, so ccusage cannot be installed here")
+    pytest.fail(f"npm is present but ccusage {CCUSAGE_VERSION} is not installed: run `make tools`")

@@ -3,7 +3,9 @@ backend: idempotent batches, replacements, read positions, one transaction per b
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -151,3 +153,54 @@ def test_upgrading_to_m004_drops_copies_of_an_event_id(store_backend: StoreBacke
             ("two", "code-reviewer"),
         ]
         assert store.save_import(SOURCE, events=[make_event(event_id="one")]) == 0
+
+
+# -- a Claude Code import on each backend --------------------------------------------------
+
+
+def transcript_line(mid: str, rid: str, out: int, *, side: bool = False) -> str:
+    usage = {
+        "input_tokens": 2,
+        "output_tokens": out,
+        "cache_read_input_tokens": 100,
+        "cache_creation": {"ephemeral_5m_input_tokens": 30, "ephemeral_1h_input_tokens": 0},
+    }
+    line = {"type": "assistant", "isSidechain": side, "requestId": rid, "sessionId": "s-1",
+            "timestamp": "2026-11-26T09:24:29.692Z", "version": "2.1.328",
+            "message": {"id": mid, "model": "claude-sonnet-5-5", "usage": usage}}  # fmt: skip
+    return json.dumps(line, separators=(",", ":")) + "\n"
+
+
+def test_a_claude_code_import_is_idempotent_and_incremental(
+    store_backend: StoreBackend, tmp_path: Path
+) -> None:
+    from ctxrouter.config import Settings
+    from ctxrouter.integrations.claude_code.importer import TranscriptImporter
+    from ctxrouter.models import ModelRegistry
+    from ctxrouter.models.pricer import Pricer
+
+    pricer = Pricer(ModelRegistry.load(Settings()))
+    root = tmp_path / "projects"
+    path = root / "-app" / "s-1.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text(transcript_line("msg_1", "req_1", 5) * 2 + transcript_line("msg_2", "req_2", 7))
+
+    def run() -> dict[str, object]:
+        with store_backend.open() as store:
+            importer = TranscriptImporter(store, root, pricer=pricer)
+            importer.plan()
+            return importer.run().to_dict()["responses"]  # type: ignore[no-any-return]
+
+    assert run() == {"distinct": 2, "new": 2, "duplicate_lines": 1, "added": 2, "updated": 0,
+                     "already_stored": 0}  # fmt: skip
+    assert run()["added"] == 0
+    with path.open("a") as handle:  # a better copy of msg_1, a replay of msg_2, a new one
+        handle.write(transcript_line("msg_1", "req_1", 50))
+        handle.write(transcript_line("msg_2", "req_btw", 900, side=True))
+        handle.write(transcript_line("msg_3", "req_3", 9))
+    assert run() == {"distinct": 3, "new": 1, "duplicate_lines": 0, "added": 1, "updated": 1,
+                     "already_stored": 2}  # fmt: skip
+    with store_backend.open() as store:
+        found = {e.message_id: (e.output_tokens, e.request_id) for e in store.events()}
+        assert found == {"msg_1": (50, "req_1"), "msg_2": (7, "req_2"), "msg_3": (9, "req_3")}
+        assert [f.lines for f in store.imported_files(SOURCE).values()] == [6]

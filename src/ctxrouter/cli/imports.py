@@ -165,8 +165,9 @@ def print_summary(summary: ImportSummary, *, store: str) -> None:
     if s.incomplete_lines:
         lines += f", {_n(s.incomplete_lines)} still being written (next time)"
     responses = (
-        f"{_n(s.responses)} new after dedupe ({_n(s.duplicate_lines)} copies):"
-        f" {_n(s.added)} added, {_n(s.updated)} updated, {_n(s.already_stored)} already stored"
+        f"{_n(s.responses + s.already_stored)} distinct ({_n(s.duplicate_lines)} copies of them"
+        f" not counted): {_n(s.added)} added, {_n(s.updated)} updated,"
+        f" {_n(s.already_stored)} already stored"
     )
     t = s.tokens
     written = t["cache_creation_5m"] + t["cache_creation_1h"]

@@ -129,7 +129,7 @@ class ImportSummary:
     incomplete_lines: int = 0  # a last line still being written: read next time
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
-    responses: int = 0  # distinct responses in the lines read, after dedupe
+    responses: int = 0  # distinct responses in the lines read not stored before (after dedupe)
     duplicate_lines: int = 0  # copies of a response (one line per content block, resumes)
     added: int = 0  # events written
     updated: int = 0  # stored events a better copy replaced
@@ -172,7 +172,8 @@ class ImportSummary:
             ],
             "problem_count": self.problem_count,
             "responses": {
-                "distinct": self.responses,
+                "distinct": self.responses + self.already_stored,
+                "new": self.responses,
                 "duplicate_lines": self.duplicate_lines,
                 "added": self.added,
                 "updated": self.updated,
@@ -352,10 +353,12 @@ class TranscriptImporter:
         end = data.rfind(b"\n") + 1
         lines = data[:end].split(b"\n")[:-1] if end else []
         tail = data[end:]
+        unterminated = False
         if tail.strip():
             done = parse_line(tail, line=0, session_id=file.session_id)
             if isinstance(done, tuple) or (done is None and looks_like_json_object(tail)):
                 lines.append(tail)  # complete, only its newline is missing
+                unterminated = True
             else:
                 summary.incomplete_lines += 1  # still being written: read next time
         parsed: list[tuple[int, int, Response]] = []  # (line number, its offset, response)
@@ -385,7 +388,7 @@ class TranscriptImporter:
                 if turn is not None:
                     turns[turn[0]] = turn[1], turn[2]
             offset += len(raw) + 1
-        if lines and not data.endswith(b"\n"):
+        if unterminated:
             offset -= 1  # the last line had no newline
         summary.lines_read += len(lines)
         summary.response_lines += copies
