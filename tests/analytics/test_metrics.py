@@ -496,3 +496,24 @@ def test_attempts_of_a_run_never_started_count_as_calls_only(store: Store) -> No
     store.write_events([late])
     t = compute_metrics(store).totals
     assert (t.calls, t.runs, t.escalated_runs, t.escalation_rate) == (1, 0, 0, None)
+
+
+def test_by_session_costliest_first_with_run_flags(store: Store) -> None:
+    events = [replace(e, session_id={"r1": "s-a", "r2": "s-a", "r3": "s-b"}.get(e.run_id))
+              for e in fleet()]  # fmt: skip
+    store.write_events(events)
+    for feedback in FEEDBACK:
+        store.add_feedback(feedback)
+    report = compute_metrics(store, by="session")
+    assert [g.key for g in report.groups] == ["", "s-a", "s-b"]  # $0.77, $0.13, unpriced
+    groups = by_key(report.groups)
+    a, b = groups["s-a"], groups["s-b"]
+    assert (a.calls, a.runs, a.escalated_runs, a.corrected_runs, a.ratings) == (3, 2, 1, 1, 3)
+    assert a.cost_usd == pytest.approx(0.13) and a.input_tokens == 5000
+    assert (b.calls, b.errors, b.fallback_runs, b.unpriced, b.cost_usd) == (2, 1, 1, 1, 0.0)
+    assert groups[""].calls == 4
+    assert same(report.totals, compute_metrics(store).totals)
+    page = compute_metrics_page(store, ("session", "model"), since=MONDAY + 1)
+    assert same_report(page["session"], compute_metrics(store, by="session", since=MONDAY + 1))
+    only = compute_metrics(store, by="session", agent="code-reviewer")
+    assert [(g.key, g.calls) for g in only.groups] == [("", 2), ("s-a", 1)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,20 @@ def test_bad_input_exits_2(app: typer.Typer, db: Path, args: list[str], message:
     result = runner.invoke(app, ["metrics", *args])
     assert result.exit_code == 2
     assert message in " ".join(result.stderr.split())
+
+
+def test_by_session_table_and_json(app: typer.Typer, db: Path) -> None:
+    sessions = {"e1": "5b4904d3-1986-4cbd-a617-03445c087df6", "e2": "s-2", "e3": "s-2"}
+    write(db, [replace(e, session_id=sessions.get(e.event_id)) for e in sample()])
+    result = runner.invoke(app, ["metrics", "--by", "session"])
+    assert result.exit_code == 0, result.output
+    table = rows(result.stdout)
+    assert list(table) == ["s-2", "5b4904d3-1986-4cbd-a617-03445c087df6", "(none)", "total"]
+    assert table["s-2"][7] == "$0.1200" and table["(none)"][7] == "unpriced"
+    data = json.loads(runner.invoke(app, ["metrics", "--by", "session", "--json"]).stdout)
+    assert data["by"] == "session"
+    assert [(g["key"], g["calls"]) for g in data["groups"]] == [
+        ("s-2", 2),
+        ("5b4904d3-1986-4cbd-a617-03445c087df6", 1),
+        ("", 2),
+    ]

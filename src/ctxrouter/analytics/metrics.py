@@ -34,7 +34,10 @@ Details the definitions leave open, as implemented:
   it is counted in ``unpriced``, and ``cost_per_call_usd`` is the mean over priced answers
   only (``None`` when none is priced).
 - **Days and weeks** are UTC: days as ISO dates (``2026-11-03``), weeks as ISO weeks starting
-  on Monday (``2026-W45``). Groups of missing agents, categories or tiers have the key ``""``.
+  on Monday (``2026-W45``). Groups of missing agents, categories, tiers or sessions have the key
+  ``""``.
+- **Sessions** (``session_id``: a Claude Code session, a gateway client's) come costliest
+  first; they are read by a query of their own (a fourth), only when asked for.
 - **Latency percentiles** are read from a histogram of answered attempts with buckets at most
   5% as wide as their lower bound (``[0, 1)`` ms, then 70 buckets a decade up to 10^7 ms),
   inside the bucket that holds the rank (its values taken as evenly spread). The result lies
@@ -67,7 +70,7 @@ from typing import Any, Final, Literal, get_args
 
 from ctxrouter.telemetry.store import Store
 
-GroupBy = Literal["model", "agent", "category", "tier", "day", "week"]
+GroupBy = Literal["model", "agent", "category", "tier", "day", "week", "session"]
 GROUP_BYS: Final[tuple[GroupBy, ...]] = get_args(GroupBy)
 DASHBOARD: Final[tuple[GroupBy | None, ...]] = (None, "model", "agent", "category", "day", "week")
 PERCENTILES: Final = (0.50, 0.95, 0.99)
@@ -435,10 +438,13 @@ def _accumulate(rows: Iterable[Sequence[Any]], width: int) -> dict[tuple[Any, ..
 
 
 def _add_flags(
-    accs: dict[tuple[Any, ...], _Acc], rows: Iterable[Sequence[Any]], key: Callable[..., Any]
+    accs: dict[tuple[Any, ...], _Acc],
+    rows: Iterable[Sequence[Any]],
+    key: Callable[..., Any],
+    width: int = 5,
 ) -> None:
-    """Flag rows (day, agent, category, tier, model, escalated, fallback, corrected, ratings,
-    rating sum) into the _Acc of ``key(row)``."""
+    """Flag rows (``width`` key columns: day, agent, category, tier, model; then escalated,
+    fallback, corrected, ratings, rating sum) into the _Acc of ``key(row)``."""
     for row in rows:
         k = key(row)
         acc = accs.get(k)
@@ -446,7 +452,7 @@ def _add_flags(
             acc = accs[k] = _Acc()
         s = acc.sums
         for slot, value in zip(
-            (_ESCALATED, _FALLBACK, _CORRECTED, _RATINGS, _RATING_SUM), row[5:], strict=True
+            (_ESCALATED, _FALLBACK, _CORRECTED, _RATINGS, _RATING_SUM), row[width:], strict=True
         ):
             s[slot] += int(value or 0)
 
@@ -477,13 +483,25 @@ def _day_query(f: _Filters) -> _Query:
     return sql, params
 
 
-def _flag_query(f: _Filters) -> _Query:
-    """Per first-attempt cell and day: escalated and fallback runs, corrected runs, ratings.
-    CROSS JOIN fixes the join order in SQLite (the few flagged rows drive the lookups); for
-    PostgreSQL it is a plain join."""
+def _session_query(f: _Filters) -> _Query:
+    """Counts and sums per session x outcome x latency bucket."""
+    clauses, params = f.where()
+    sql = (
+        f"SELECT session_id, outcome, {BUCKET_SQL}, {_SUMS} FROM events{_where(clauses)}"
+        f" GROUP BY session_id, outcome, {BUCKET_SQL}"
+    )
+    return sql, params
+
+
+_FLAG_KEYS: Final = f"{day_sql('e.ts')}, e.agent, e.category, e.tier, e.model"
+
+
+def _flag_query(f: _Filters, keys: str = _FLAG_KEYS) -> _Query:
+    """Per first-attempt cell and day (or ``keys``): escalated and fallback runs, corrected
+    runs, ratings. CROSS JOIN fixes the join order in SQLite (the few flagged rows drive the
+    lookups); for PostgreSQL it is a plain join."""
     clauses, params = f.where("e.")
     first = " AND ".join(["e.run_id = x.run_id", "e.attempt = 1", *clauses])
-    keys = f"{day_sql('e.ts')}, e.agent, e.category, e.tier, e.model"
     sql = (
         f"SELECT {keys},"
         " COUNT(DISTINCT CASE WHEN x.escalated_from IS NOT NULL THEN x.run_id END),"
@@ -541,6 +559,10 @@ def _groups(by: GroupBy, accs: dict[tuple[Any, ...], _Acc]) -> list[GroupMetrics
         name = day_key if by == "day" else week_key
         rolled = _roll(accs, lambda k: name(int(k[0])))
         return [rolled[k].metrics(k) for k in sorted(rolled)]  # ISO keys sort by time
+    if by == "session":
+        sessions = [acc.metrics(k[0] or "") for k, acc in accs.items()]
+        sessions.sort(key=lambda g: (-g.cost_usd, -g.calls, g.key))
+        return sessions
     at = _CELL_AT[by]
     rolled = _roll(accs, lambda k: k[at] or "")
     groups = [acc.metrics(k) for k, acc in rolled.items()]
@@ -568,6 +590,8 @@ def compute_metrics_page(
     filters = {k: v for k, v in (("category", category), ("agent", agent), ("model", model)) if v}
     by_cell = [b for b in wanted if b in _CELL_AT]
     by_day = [b for b in wanted if b is None or b in ("day", "week")]
+    if "session" in wanted and not by_cell:
+        by_day.append(None)  # the totals come from the day query: one is needed anyway
     flags = store.query(*_flag_query(f))
     groups: dict[GroupBy, list[GroupMetrics]] = {}
     totals: GroupMetrics | None = None
@@ -581,6 +605,11 @@ def compute_metrics_page(
         _add_flags(days, flags, lambda r: (r[0],))
         groups.update((b, _groups(b, days)) for b in by_day if b is not None)
         totals = _total(days)
+    if "session" in wanted:
+        sessions = _accumulate(store.query(*_session_query(f)), 1)
+        session_flags = store.query(*_flag_query(f, keys="e.session_id"))
+        _add_flags(sessions, session_flags, lambda r: (r[0],), width=1)
+        groups["session"] = _groups("session", sessions)
     assert totals is not None
     return {
         b: MetricsReport(

@@ -156,7 +156,11 @@ def metrics(
     ] = None,
     by: Annotated[
         str | None,
-        typer.Option("--by", help="Group by model, agent, category, tier, day or week (UTC)."),
+        typer.Option(
+            "--by",
+            help="Group by model, agent, category, tier, day or week (UTC), or session"
+            " (costliest first).",
+        ),
     ] = None,
     category: Annotated[
         str | None, typer.Option("--category", help="Only this agent category.")
