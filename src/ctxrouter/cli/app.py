@@ -54,6 +54,7 @@ def _register() -> None:
         runs,
         serve,
         simulate,
+        whatif,
     )
 
     app.add_typer(agents.app, name="agents", help="List, show and lint agent definitions.")
@@ -75,6 +76,7 @@ def _register() -> None:
     app.command("feedback")(runs.feedback)
     app.command("events")(events.events)
     app.command("metrics")(metrics.metrics)
+    app.command("whatif")(whatif.whatif)
     app.command("profile")(profile.profile)
     app.command("dashboard")(dashboard.dashboard)
     app.command("report")(dashboard.report)

@@ -96,8 +96,8 @@ class Deduper:
         if slot.response.session_id != session:  # a copy in another session: file both
             for name in (session, slot.response.session_id):
                 self._routes.setdefault((mid, name), []).append((slot, name))
-        if exact and response.texts:
-            slot.texts.extend(response.texts)
+        if exact and response.texts:  # another block of the answer (not a copy's repeat)
+            slot.texts.extend(t for t in response.texts if t not in slot.texts)
         if not self._better(response, slot):
             return Verdict.DUPLICATE, slot
         moved = slot.response.session_id != session or slot.sidechain != response.sidechain
