@@ -216,7 +216,7 @@ def test_by_session_table_and_json(app: typer.Typer, db: Path) -> None:
     result = runner.invoke(app, ["metrics", "--by", "session"])
     assert result.exit_code == 0, result.output
     table = rows(result.stdout)
-    assert list(table) == ["s-2", "5b4904d3-1986-4cbd-a617-03445c087df6", "(none)", "total"]
+    assert list(table) == ["s-2", "5b4904d3", "(none)", "total"]  # long ids: 8 characters
     assert table["s-2"][7] == "$0.1200" and table["(none)"][7] == "unpriced"
     data = json.loads(runner.invoke(app, ["metrics", "--by", "session", "--json"]).stdout)
     assert data["by"] == "session"
@@ -225,3 +225,15 @@ def test_by_session_table_and_json(app: typer.Typer, db: Path) -> None:
         ("5b4904d3-1986-4cbd-a617-03445c087df6", 1),
         ("", 2),
     ]
+
+
+def test_by_session_shows_the_costliest_and_says_how_many_more(app: typer.Typer, db: Path) -> None:
+    write(db, [event(f"e{i}", 60, f"r{i}", HAIKU, Outcome.SUCCESS, session_id=f"session-{i:03d}",
+                     cost_usd=float(i)) for i in range(1, 31)])  # fmt: skip
+    result = runner.invoke(app, ["metrics", "--by", "session"])
+    assert result.exit_code == 0, result.output
+    table = rows(result.stdout)
+    assert len(table) == 25 + 1 and list(table)[:2] == ["session-030", "session-029"]
+    assert "and 5 more session(s) not shown (--json lists them all)" in result.stdout
+    data = json.loads(runner.invoke(app, ["metrics", "--by", "session", "--json"]).stdout)
+    assert len(data["groups"]) == 30

@@ -97,6 +97,16 @@ def _window(report: MetricsReport) -> str:
     return f"{moment(report.since, 'the first event')} to {moment(report.until, 'now')} UTC"
 
 
+SESSIONS_SHOWN = 25  # the costliest; a fleet has thousands of sessions
+
+
+def _label(by: GroupBy | None, key: str) -> str:
+    """A group's key as the table shows it: sessions by their id's first 8 characters."""
+    if not key:
+        return _NONE
+    return key[:8] if by == "session" and len(key) > 12 else key
+
+
 def print_report(report: MetricsReport, *, source: Path) -> None:
     title = "Metrics" + (f" by {report.by}" if report.by else "") + f", {_window(report)}"
     if report.filters:
@@ -119,13 +129,22 @@ def print_report(report: MetricsReport, *, source: Path) -> None:
         show_edge=False,
         pad_edge=False,
     )
-    table.add_column(report.by or "", overflow="fold")
+    shown = report.groups
+    if report.by == "session":
+        shown = shown[:SESSIONS_SHOWN]
+        notes.insert(1, "sessions by the first 8 characters of their id, costliest first")
+        if len(report.groups) > len(shown):
+            more = len(report.groups) - len(shown)
+            notes.insert(2, f"and {more:,} more session(s) not shown (--json lists them all)")
+    labels = [_label(report.by, group.key) for group in shown]
+    longest = max((len(label) for label in labels), default=0)
+    table.add_column(report.by or "", overflow="fold", min_width=min(longest, 12))
     for name in ("calls", "runs", "success", "p50", "p95", "p99", "cost", "cost/call"):
         table.add_column(name, justify="right", no_wrap=True)
     for name in ("escalated", "fallback", "corrected", "rating"):
         table.add_column(name, justify="right", no_wrap=True)
-    for group in report.groups:
-        table.add_row(*_row(group))
+    for group, label in zip(shown, labels, strict=True):
+        table.add_row(*_row(group, label=label))
     if report.groups:
         table.add_section()
     table.add_row(*_row(report.totals, label="total"), style="bold")
