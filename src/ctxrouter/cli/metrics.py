@@ -120,6 +120,13 @@ def print_report(report: MetricsReport, *, source: Path) -> None:
         f"latency in ms over answered calls, within {LATENCY_RESOLUTION:.0%}; rates of runs"
         " (counted where they started), success of answered calls"
     )
+    shown = report.groups
+    if report.by == "session":
+        shown = shown[:SESSIONS_SHOWN]
+        notes.insert(1, "sessions by the first 8 characters of their id, costliest first")
+        if len(report.groups) > len(shown):
+            more = len(report.groups) - len(shown)
+            notes.insert(2, f"and {more:,} more session(s) not shown (--json lists them all)")
     table = Table(
         title=title,
         title_justify="left",
@@ -129,13 +136,6 @@ def print_report(report: MetricsReport, *, source: Path) -> None:
         show_edge=False,
         pad_edge=False,
     )
-    shown = report.groups
-    if report.by == "session":
-        shown = shown[:SESSIONS_SHOWN]
-        notes.insert(1, "sessions by the first 8 characters of their id, costliest first")
-        if len(report.groups) > len(shown):
-            more = len(report.groups) - len(shown)
-            notes.insert(2, f"and {more:,} more session(s) not shown (--json lists them all)")
     labels = [_label(report.by, group.key) for group in shown]
     longest = max((len(label) for label in labels), default=0)
     table.add_column(report.by or "", overflow="fold", min_width=min(longest, 12))
