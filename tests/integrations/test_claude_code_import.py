@@ -385,3 +385,30 @@ def test_event_ids_are_the_same_for_the_same_response_anywhere() -> None:
     assert ids[0] == ids[1] != ids[2]
     no_mid = parsed(assistant(None, "req_1"))
     assert event_id(no_mid, "f:1:x") != event_id(no_mid, "f:2:x")  # type: ignore[arg-type]
+
+
+def test_worker_processes_read_the_same_as_this_process(
+    tmp_path: Path, root: Path, pricer: Pricer
+) -> None:
+    """Large imports are read by worker processes: the same events, counts and positions."""
+    for n in range(6):
+        session = f"s{n}"
+        lines = [user("go", session=session)]
+        for i in range(40):
+            mid, rid = f"msg_{n}_{i}", f"req_{n}_{i}"
+            lines += [assistant(mid, rid, session=session), assistant(mid, rid, session=session)]
+        lines.append("{broken")
+        write(root / "-app" / f"{session}.jsonl", lines)
+    results = []
+    for workers in (0, 2):
+        with SQLiteStore(tmp_path / f"w{workers}.db") as store:
+            summary = run(store, root, pricer, workers=workers, batch=25)
+            results.append(
+                (
+                    [e.to_dict() for e in store.events()],
+                    {p: (f.size, f.lines) for p, f in store.imported_files(SOURCE).items()},
+                    summary.to_dict() | {"seconds": 0},
+                )
+            )
+    assert results[0] == results[1]
+    assert results[0][2]["responses"]["added"] == 240 and results[0][2]["problem_count"] == 6

@@ -31,27 +31,34 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import multiprocessing
 import os
+import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from multiprocessing.pool import Pool
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
 
 from ctxrouter.errors import InputError
 from ctxrouter.integrations.claude_code.dedupe import Deduper, Slot, Verdict, exact_key
+from ctxrouter.integrations.claude_code.reader import (
+    HEAD_BYTES,
+    FileRead,
+    ReadJob,
+    read_file,
+    read_files,
+    sha_of_head,
+)
 from ctxrouter.integrations.claude_code.transcripts import (
-    COPY,
-    LineParser,
     Response,
     Skip,
     TranscriptFile,
     agent_type,
-    looks_like_json_object,
-    parse_line,
     transcript_file,
-    user_turn,
 )
 from ctxrouter.models.pricer import Pricer
 from ctxrouter.telemetry.event import Event, Outcome, sha256
@@ -62,10 +69,12 @@ MAIN_AGENT: Final = "main"
 SIDECHAIN_AGENT: Final = "sidechain"  # a side conversation in the main transcript (/btw)
 SUBAGENT: Final = "subagent"  # a subagent whose name its transcript does not say
 UNKNOWN_MODEL: Final = "unknown"  # a response whose line names no model
-BATCH: Final = 50_000  # events per transaction (SQLite writes 10k-50k a transaction fastest)
-HEAD_BYTES: Final = 65536  # the first line is hashed up to this many bytes
+PARALLEL_FROM_BYTES: Final = 64 * 1024 * 1024  # worker processes read larger imports
+CHUNK_BYTES: Final = 8 * 1024 * 1024  # a worker's task
+BATCH: Final = 25_000  # events per transaction (SQLite writes 10k-50k a transaction fastest)
 PROBLEMS_KEPT: Final = 200  # problems listed in the summary (all are counted)
 _DAY: Final = 86400
+_TS: Final = attrgetter("ts")
 
 
 def default_root() -> Path:
@@ -228,14 +237,18 @@ class TranscriptImporter:
         categories: Mapping[str, str] | None = None,
         with_text: bool = False,
         batch: int = BATCH,
+        workers: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``workers``: processes that read and parse (``None``: one less than the CPUs, up to
+        four, for imports above :data:`PARALLEL_FROM_BYTES`; ``0``: none)."""
         self.store = store
         self.root = root
         self.pricer = pricer
         self.categories = dict(categories or {})
         self.with_text = with_text
         self.batch = batch
+        self.workers = workers
         self.clock = clock
         self.summary = ImportSummary(root=str(root))
         self.work: list[_Work] = []
@@ -321,14 +334,18 @@ class TranscriptImporter:
         )
         collecting = gc.isenabled()
         gc.disable()  # hundreds of thousands of objects that live until the end: no cycles
+        pool = self._pool()
         self._writer = ImportWriter(self.store, SOURCE)
         try:
-            for work in self.work:
-                self._read(work)
+            for work, found in zip(self.work, self._reads(pool), strict=True):
+                self._ingest(work, found)
                 if progress is not None:
                     progress(work.size - work.start)
             self._flush()
         finally:
+            if pool is not None:
+                pool.terminate()  # done, or failed: nothing more to read
+                pool.join()
             self.summary.added = self._writer.close()
             if collecting:
                 gc.enable()
@@ -336,73 +353,73 @@ class TranscriptImporter:
         self.summary.seconds = time.perf_counter() - started
         return self.summary
 
-    def _read(self, work: _Work) -> None:
+    def _job(self, work: _Work) -> ReadJob:
+        file = work.file
+        return ReadJob(
+            path=str(file.path),
+            relative=file.relative,
+            session_id=file.session_id,
+            start=work.start,
+            first_line=work.first_line,
+            size=work.size,
+            head=work.head is None,
+            with_text=self.with_text,
+        )
+
+    def _ingest(self, work: _Work, found: FileRead) -> None:
+        """Count what a file's read found, match its responses, flush when a batch is full."""
         file, summary = work.file, self.summary
-        try:
-            with Path(file.path).open("rb") as handle:
-                if work.head is None:
-                    work.head = _sha_of_head(handle.read(HEAD_BYTES))
-                handle.seek(work.start)
-                data = handle.read(max(work.size - work.start, 0))
-        except OSError as exc:
-            summary.problem(Problem(file.relative, None, f"cannot read: {exc.strerror}"))
+        if found.error is not None:
+            summary.problem(Problem(file.relative, None, found.error))
             return
+        if found.head is not None or work.head is None:
+            work.head = found.head
         summary.files_read += 1
         if work.reread is not None:
             summary.files_reread[work.reread] += 1
-        end = data.rfind(b"\n") + 1
-        lines = data[:end].split(b"\n")[:-1] if end else []
-        tail = data[end:]
-        unterminated = False
-        if tail.strip():
-            done = parse_line(tail, line=0, session_id=file.session_id)
-            if isinstance(done, tuple) or (done is None and looks_like_json_object(tail)):
-                lines.append(tail)  # complete, only its newline is missing
-                unterminated = True
-            else:
-                summary.incomplete_lines += 1  # still being written: read next time
-        parsed: list[tuple[int, int, Response]] = []  # (line number, its offset, response)
-        turns: dict[str, tuple[str | None, str | None]] = {}
-        offset, number = work.start, work.first_line
-        with_text = self.with_text
-        parser = LineParser(file.session_id, with_text=with_text)
-        copies = 0
-        for raw in lines:
-            number += 1
-            result = parser.parse(raw, number)
-            if result is None:
-                summary.other_lines += 1
-            elif result is COPY:
-                copies += 1
-            elif isinstance(result, Skip):
-                self._skip(file, number, result)
-            else:
-                summary.response_lines += 1
-                for response in result:  # type: ignore[union-attr]
-                    if response.message_id is None:
-                        digest = hashlib.sha256(raw).hexdigest()
-                        response.origin = f"{file.relative}\x1f{number}\x1f{digest}"
-                    parsed.append((number, offset, response))
-            if with_text:
-                turn = user_turn(raw)
-                if turn is not None:
-                    turns[turn[0]] = turn[1], turn[2]
-            offset += len(raw) + 1
-        if unterminated:
-            offset -= 1  # the last line had no newline
-        summary.lines_read += len(lines)
-        summary.response_lines += copies
-        summary.duplicate_lines += copies
-        self._seed(r for _, _, r in parsed)
+        summary.lines_read += found.lines
+        summary.other_lines += found.others
+        summary.response_lines += found.response_lines + found.copies
+        summary.duplicate_lines += found.copies
+        summary.incomplete_lines += found.incomplete
+        for number, skip in found.skips:
+            self._skip(file, number, skip)
+        self._seed(found.responses)
         agent = self._agent_of(file)
-        for line_number, line_offset, response in parsed:
-            if len(self._pending.new) >= self.batch:  # what came before this line is done
-                self._pending.files[str(file.path)] = _position(
-                    work, line_offset, line_number - 1, self.clock()
+        path = str(file.path)
+        for response, index, offset in zip(
+            found.responses, found.line_of, found.offsets, strict=True
+        ):
+            if len(self._pending.new) >= self.batch:  # the lines before this one are done
+                self._pending.files[path] = _position(
+                    work, work.start + offset, work.first_line + index, self.clock()
                 )
                 self._flush()
-            self._offer(response, agent(response), turns)
-        self._pending.files[str(file.path)] = _position(work, offset, number, self.clock())
+            self._offer(response, agent(response), found.turns)
+        self._pending.files[path] = _position(
+            work, work.start + found.consumed, work.first_line + found.lines, self.clock()
+        )
+
+    def _pool(self) -> Pool | None:
+        """Worker processes that read and parse while this process matches and writes, when
+        there is much to read. Made before any thread of ours starts (they are forked)."""
+        workers = self.workers
+        if workers is None:
+            cpus = os.cpu_count() or 1
+            workers = min(cpus - 1, 4) if self.pending_bytes >= PARALLEL_FROM_BYTES else 0
+        if workers < 1 or len(self.work) < 2:
+            return None
+        method = "fork" if sys.platform == "linux" else "spawn"  # fork: nothing re-imported
+        return multiprocessing.get_context(method).Pool(workers)
+
+    def _reads(self, pool: Pool | None) -> Iterator[FileRead]:
+        """What each planned file holds, in order."""
+        jobs = [self._job(work) for work in self.work]
+        if pool is None:
+            yield from map(read_file, jobs)
+            return
+        for found in pool.imap(read_files, _chunks(jobs, CHUNK_BYTES)):
+            yield from found
 
     def _skip(self, file: TranscriptFile, line: int, skip: Skip) -> None:
         self.summary.skipped[skip.reason] += 1
@@ -500,14 +517,15 @@ class TranscriptImporter:
         if not (pending.new or pending.changed or pending.files):
             return
         events = [self._event(slot) for slot in pending.new]
+        for event, slot in zip(events, pending.new, strict=True):
+            slot.stored_id = event.event_id
+            self._touched[id(slot)] = slot
+        events.sort(key=_TS)  # the store's time-ordered indexes take them faster in order
         changed = list(pending.changed.values())
         replacements = [Replacement(stored, self._event(slot)) for slot, stored in changed]
         assert self._writer is not None, "_flush runs inside run()"
         self._writer.submit(events, replacements, list(pending.files.values()))
         self.summary.updated += len(replacements)
-        for event, slot in zip(events, pending.new, strict=True):
-            slot.stored_id = event.event_id
-            self._touched[id(slot)] = slot
         for replacement, (slot, _) in zip(replacements, changed, strict=True):
             slot.stored_id = replacement.event.event_id
             self._touched[id(slot)] = slot
@@ -582,6 +600,20 @@ class TranscriptImporter:
             summary.agents[slot.agent] += 1
 
 
+def _chunks(jobs: list[ReadJob], size: int) -> Iterator[list[ReadJob]]:
+    """Consecutive jobs in groups of about ``size`` bytes to read (a worker's task)."""
+    group: list[ReadJob] = []
+    weight = 0
+    for job in jobs:
+        group.append(job)
+        weight += job.size - job.start
+        if weight >= size:
+            yield group
+            group, weight = [], 0
+    if group:
+        yield group
+
+
 def _stored_slot(event: Event) -> Slot:
     """A stored event as the first copy of its response."""
     response = Response(
@@ -630,16 +662,9 @@ def _position(work: _Work, size: int, lines: int, now: float) -> ImportedFile:
     )
 
 
-def _sha_of_head(data: bytes) -> str | None:
-    """SHA-256 of the first line in ``data`` (the first :data:`HEAD_BYTES` of a file)."""
-    if not data:
-        return None
-    return hashlib.sha256(data.split(b"\n", 1)[0]).hexdigest()
-
-
 def _head(path: Path) -> str | None:
     with path.open("rb") as handle:
-        return _sha_of_head(handle.read(HEAD_BYTES))
+        return sha_of_head(handle.read(HEAD_BYTES))
 
 
 def _byte_before(path: Path, offset: int) -> bytes | None:

@@ -301,32 +301,54 @@ def _missing_null(name: str) -> Skip:
 
 
 def _shape(top: dict[str, Any], *, version_checked: bool) -> _Entry | Skip | None:
+    """The line's (top, message, usage) objects with their fields' types checked (as ccusage's
+    schema: the fields it reads may be missing, not null, nor of another type)."""
     message = top.get("message")
-    usage = message.get("usage") if isinstance(message, dict) else None
-    if not isinstance(message, dict) or not isinstance(usage, dict):
+    usage = message.get("usage") if type(message) is dict else None
+    if type(usage) is not dict:
         return None
-    names = _NOT_NULL_TOP if version_checked else _NOT_NULL_TOP[:2] + _NOT_NULL_TOP[4:]
+    assert type(message) is dict
+    get, mget, uget = top.get, message.get, usage.get
+    names = _NOT_NULL_TOP if version_checked else _NOT_NULL_PROGRESS
+    if (
+        None in [get(name, 0) for name in names]
+        or mget("id", 0) is None
+        or mget("model", 0) is None
+        or None in [uget(name, 0) for name in _NOT_NULL_USAGE]
+    ):
+        return _null(top, message, usage, names)
+    if type(get("timestamp")) is not str:
+        return Skip("bad timestamp", "timestamp is missing or not a string")
+    for name in _STRINGS_TOP if version_checked else _STRINGS_TOP[:2]:
+        value = get(name)
+        if value is not None and type(value) is not str:
+            return Skip(f"bad {name}", f"{name} is not a string")
+    for name in ("id", "model"):
+        value = mget(name)
+        if value is not None and type(value) is not str:
+            return Skip(f"bad message.{name}", f"message.{name} is not a string")
+    side = get("isSidechain")
+    if side is not None and type(side) is not bool:
+        return Skip("bad isSidechain", "isSidechain is not true or false")
+    cost = get("costUSD")
+    if cost is not None and type(cost) not in (int, float):
+        return Skip("bad costUSD", "costUSD is not a number")
+    return top, message, usage
+
+
+_NOT_NULL_PROGRESS: Final = ("requestId", "sessionId", "costUSD", "isApiErrorMessage")
+_STRINGS_TOP: Final = ("sessionId", "requestId", "version")
+
+
+def _null(
+    top: dict[str, Any], message: dict[str, Any], usage: dict[str, Any], names: tuple[str, ...]
+) -> Skip:
+    """The Skip for the first field that is null."""
     for fields, where in ((names, top), (_NOT_NULL_MESSAGE, message), (_NOT_NULL_USAGE, usage)):
         for name in fields:
             if name in where and where[name] is None:
                 return _missing_null(name)
-    if not isinstance(top.get("timestamp"), str):
-        return Skip("bad timestamp", "timestamp is missing or not a string")
-    for name in ("sessionId", "requestId") + (("version",) if version_checked else ()):
-        value = top.get(name)
-        if value is not None and type(value) is not str:
-            return Skip(f"bad {name}", f"{name} is not a string")
-    for name in ("id", "model"):
-        value = message.get(name)
-        if value is not None and type(value) is not str:
-            return Skip(f"bad message.{name}", f"message.{name} is not a string")
-    side = top.get("isSidechain")
-    if side is not None and type(side) is not bool:
-        return Skip("bad isSidechain", "isSidechain is not true or false")
-    cost = top.get("costUSD")
-    if cost is not None and (type(cost) not in (int, float)):
-        return Skip("bad costUSD", "costUSD is not a number")
-    return top, message, usage
+    raise AssertionError("no null field")  # pragma: no cover - called when there is one
 
 
 def _count(usage: dict[str, Any], name: str, *, required: bool = False) -> int | Skip:
@@ -346,30 +368,55 @@ _Counts = tuple[int, int, int, int, int]  # input, output, cache writes 5m and 1
 
 def _counts(usage: dict[str, Any]) -> _Counts | Skip:
     """The token counts of a usage object (cache writes: the 5m / 1h split when given)."""
-    found: list[int] = []
+    get = usage.get
+    inp, out = get("input_tokens"), get("output_tokens")
+    written, read = get("cache_creation_input_tokens", 0), get("cache_read_input_tokens", 0)
+    if not (
+        type(inp) is int
+        and type(out) is int
+        and type(written) is int
+        and type(read) is int
+        and 0 <= inp <= MAX_TOKENS
+        and 0 <= out <= MAX_TOKENS
+        and 0 <= written <= MAX_TOKENS
+        and 0 <= read <= MAX_TOKENS
+    ):
+        return _bad_counts(usage)
+    split = get("cache_creation")
+    if split is None:
+        return inp, out, written, 0, read
+    if type(split) is not dict:
+        return Skip("bad usage", "usage.cache_creation is not an object")
+    five, hour = (
+        split.get("ephemeral_5m_input_tokens", 0),
+        split.get("ephemeral_1h_input_tokens", 0),
+    )
+    if (
+        type(five) is int
+        and type(hour) is int
+        and 0 <= five <= MAX_TOKENS
+        and 0 <= hour <= MAX_TOKENS
+    ):
+        return inp, out, five, hour, read
+    for name in ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"):
+        bad = _count(split, name)
+        if isinstance(bad, Skip):
+            return bad
+    raise AssertionError("a split count is bad")  # pragma: no cover
+
+
+def _bad_counts(usage: dict[str, Any]) -> Skip:
+    """The Skip for the first count of ``usage`` that is not a token count."""
     for name, required in (
         ("input_tokens", True),
         ("output_tokens", True),
         ("cache_creation_input_tokens", False),
         ("cache_read_input_tokens", False),
     ):
-        value = _count(usage, name, required=required)
-        if isinstance(value, Skip):
-            return value
-        found.append(value)
-    inp, out, written, read = found
-    split = usage.get("cache_creation")
-    if split is None:
-        return inp, out, written, 0, read
-    if not isinstance(split, dict):
-        return Skip("bad usage", "usage.cache_creation is not an object")
-    five = _count(split, "ephemeral_5m_input_tokens")
-    hour = _count(split, "ephemeral_1h_input_tokens")
-    if isinstance(five, Skip):
-        return five
-    if isinstance(hour, Skip):
-        return hour
-    return inp, out, five, hour, read
+        bad = _count(usage, name, required=required)
+        if isinstance(bad, Skip):
+            return bad
+    raise AssertionError("a count is bad")  # pragma: no cover
 
 
 def _response(
