@@ -32,8 +32,8 @@ def claude_code(
     path: Annotated[
         Path | None,
         typer.Argument(
-            help="Claude Code's projects folder, or the config folder that holds it"
-            " [default: $CLAUDE_CONFIG_DIR/projects, else ~/.claude/projects].",
+            help="Claude Code's projects folder, or the config folder that holds it."
+            " Default: $CLAUDE_CONFIG_DIR/projects, else ~/.claude/projects.",
             show_default=False,
         ),
     ] = None,
