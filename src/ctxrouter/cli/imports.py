@@ -151,9 +151,6 @@ def print_summary(summary: ImportSummary, *, store: str) -> None:
     """The import's summary for people (``--json`` has every figure)."""
     s = summary
     out = stdout()
-    out.print(
-        f"Claude Code transcripts from {escape(s.root)} into {escape(store)}", highlight=False
-    )
     reread = sum(s.files_reread.values())
     files = f"{_n(s.files_found)} found: {_n(s.files_read)} read, {_n(s.files_unchanged)} unchanged"
     if reread:
@@ -165,9 +162,9 @@ def print_summary(summary: ImportSummary, *, store: str) -> None:
     if s.incomplete_lines:
         lines += f", {_n(s.incomplete_lines)} still being written (next time)"
     responses = (
-        f"{_n(s.responses + s.already_stored)} distinct ({_n(s.duplicate_lines)} copies of them"
-        f" not counted): {_n(s.added)} added, {_n(s.updated)} updated,"
-        f" {_n(s.already_stored)} already stored"
+        f"{_n(s.responses + s.already_stored)} distinct: {_n(s.added)} added, {_n(s.updated)}"
+        f" updated, {_n(s.already_stored)} already stored; {_n(s.duplicate_lines)} lines were"
+        " copies (counted once)"
     )
     t = s.tokens
     written = t["cache_creation_5m"] + t["cache_creation_1h"]
@@ -183,7 +180,8 @@ def print_summary(summary: ImportSummary, *, store: str) -> None:
     table = Table(box=box.SIMPLE_HEAD, show_header=False, show_edge=False, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
-    rows = [("files", files), ("lines", lines), ("responses", responses)]
+    rows = [("from", s.root), ("into", store), ("files", files), ("lines", lines)]
+    rows.append(("responses", responses))
     if s.added or s.updated:
         rows += [("tokens", tokens), ("cost", cost), ("agents", _counts(s.agents))]
     if s.skipped:
