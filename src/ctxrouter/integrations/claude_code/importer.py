@@ -35,7 +35,6 @@ import multiprocessing
 import os
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
@@ -53,6 +52,12 @@ from ctxrouter.integrations.claude_code.reader import (
     read_files,
     sha_of_head,
 )
+from ctxrouter.integrations.claude_code.summary import (
+    SOURCE,
+    TOKEN_NAMES,
+    ImportSummary,
+    Problem,
+)
 from ctxrouter.integrations.claude_code.transcripts import (
     Response,
     Skip,
@@ -64,7 +69,6 @@ from ctxrouter.models.pricer import Pricer
 from ctxrouter.telemetry.event import Event, Outcome, sha256
 from ctxrouter.telemetry.imports import ImportedFile, ImportStore, ImportWriter, Replacement
 
-SOURCE: Final = "claude-code"  # the provider of the events, and the importer's name
 MAIN_AGENT: Final = "main"
 SIDECHAIN_AGENT: Final = "sidechain"  # a side conversation in the main transcript (/btw)
 SUBAGENT: Final = "subagent"  # a subagent whose name its transcript does not say
@@ -72,7 +76,6 @@ UNKNOWN_MODEL: Final = "unknown"  # a response whose line names no model
 PARALLEL_FROM_BYTES: Final = 64 * 1024 * 1024  # worker processes read larger imports
 CHUNK_BYTES: Final = 8 * 1024 * 1024  # a worker's task
 BATCH: Final = 25_000  # events per transaction (SQLite writes 10k-50k a transaction fastest)
-PROBLEMS_KEPT: Final = 200  # problems listed in the summary (all are counted)
 _DAY: Final = 86400
 _TS: Final = attrgetter("ts")
 
@@ -107,99 +110,6 @@ def event_id(response: Response, origin: str) -> str:
     key = exact_key(response)
     basis = "\x1f".join(key) if key is not None else "origin\x1f" + origin
     return "cc-" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A line (or file) that could not be read."""
-
-    file: str  # relative to the projects folder
-    line: int | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.reason}"
-
-
-@dataclass
-class ImportSummary:
-    """What one import read and wrote (``to_dict`` is the ``--json`` of the command)."""
-
-    root: str
-    files_found: int = 0
-    files_read: int = 0  # with lines not read before
-    files_unchanged: int = 0
-    files_reread: Counter[str] = field(default_factory=Counter)  # why: truncated, rewritten...
-    lines_read: int = 0
-    response_lines: int = 0  # lines that reported a response (before dedupe)
-    other_lines: int = 0  # user turns, attachments, blank lines...
-    skipped: Counter[str] = field(default_factory=Counter)  # by reason
-    incomplete_lines: int = 0  # a last line still being written: read next time
-    problems: list[Problem] = field(default_factory=list)
-    problem_count: int = 0
-    responses: int = 0  # distinct responses in the lines read not stored before (after dedupe)
-    duplicate_lines: int = 0  # copies of a response (one line per content block, resumes)
-    added: int = 0  # events written
-    updated: int = 0  # stored events a better copy replaced
-    already_stored: int = 0  # responses found in the store already
-    tokens: Counter[str] = field(default_factory=Counter)  # of the events added or updated
-    cost_usd: float = 0.0  # of the priced ones
-    priced: Counter[str] = field(default_factory=Counter)  # responses per model
-    unpriced: Counter[str] = field(default_factory=Counter)
-    agents: Counter[str] = field(default_factory=Counter)
-    seconds: float = 0.0
-
-    def problem(self, problem: Problem) -> None:
-        self.problem_count += 1
-        if len(self.problems) < PROBLEMS_KEPT:
-            self.problems.append(problem)
-
-    def to_dict(self) -> dict[str, Any]:
-        tokens = {name: self.tokens[name] for name in _TOKEN_NAMES}
-        tokens["cache_creation"] = tokens["cache_creation_5m"] + tokens["cache_creation_1h"]
-        tokens["total"] = sum(self.tokens[name] for name in _TOKEN_NAMES)
-        return {
-            "source": SOURCE,
-            "root": self.root,
-            "files": {
-                "found": self.files_found,
-                "read": self.files_read,
-                "unchanged": self.files_unchanged,
-                "reread": dict(sorted(self.files_reread.items())),
-            },
-            "lines": {
-                "read": self.lines_read,
-                "responses": self.response_lines,
-                "other": self.other_lines,
-                "skipped": sum(self.skipped.values()),
-                "incomplete": self.incomplete_lines,
-            },
-            "skipped": dict(self.skipped.most_common()),
-            "problems": [
-                {"file": p.file, "line": p.line, "reason": p.reason} for p in self.problems
-            ],
-            "problem_count": self.problem_count,
-            "responses": {
-                "distinct": self.responses + self.already_stored,
-                "new": self.responses,
-                "duplicate_lines": self.duplicate_lines,
-                "added": self.added,
-                "updated": self.updated,
-                "already_stored": self.already_stored,
-            },
-            "tokens": tokens,
-            "cost_usd": self.cost_usd,
-            "models": {
-                "priced": dict(self.priced.most_common()),
-                "unpriced": dict(self.unpriced.most_common()),
-            },
-            "agents": dict(self.agents.most_common()),
-            "seconds": self.seconds,
-        }
-
-
-_TOKEN_NAMES: Final = ("input", "output", "cache_creation_5m", "cache_creation_1h", "cache_read")
 
 
 @dataclass(slots=True)
@@ -589,7 +499,7 @@ class TranscriptImporter:
         summary = self.summary
         for slot in self._touched.values():
             response = slot.response
-            for name, count in zip(_TOKEN_NAMES, response.tokens, strict=True):
+            for name, count in zip(TOKEN_NAMES, response.tokens, strict=True):
                 summary.tokens[name] += count
             model = response.model or UNKNOWN_MODEL
             if slot.cost is None:
