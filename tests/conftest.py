@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ctxrouter.config import Settings
+from ctxrouter.testing.npm_tools import CCUSAGE, CLAUDE_CODE, NpmTool
 
 REQUIRE_SERVICES = os.environ.get("CTXROUTER_REQUIRE_SERVICES") == "1"
 
@@ -36,48 +38,31 @@ def settings(tmp_path: Path) -> Settings:
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="session")
-def claude_cli() -> Path:
-    """The pinned Claude Code CLI (``make test`` installs it under .tools/ when npm is present).
+def installed(tool: NpmTool) -> Path:
+    """The pinned npm tool (``make test`` installs it under .tools/ when npm is present).
 
     Skips only where npm is absent, and never under CTXROUTER_REQUIRE_SERVICES=1 (CI)."""
-    import shutil
-
-    from ctxrouter.testing.claude_code import CLAUDE_CODE_VERSION, find_claude
-
-    found = find_claude(ROOT)
+    found = tool.find(ROOT)
     if found is not None:
         return found
+    what = f"{tool.package}@{tool.version}"
     if REQUIRE_SERVICES:
         pytest.fail(
-            f"Claude Code {CLAUDE_CODE_VERSION} is not installed in .tools/ "
-            "(`make tools`), and CTXROUTER_REQUIRE_SERVICES=1 requires it"
+            f"{what} is not installed in .tools/ (`make tools`), "
+            "and CTXROUTER_REQUIRE_SERVICES=1 requires it"
         )
     if shutil.which("npm") is None:
-        pytest.skip("npm is absent, so the Claude Code CLI cannot be installed here")
-    pytest.fail(
-        f"npm is present but Claude Code {CLAUDE_CODE_VERSION} is not installed: run `make tools`"
-    )
+        pytest.skip(f"npm is absent, so {what} cannot be installed here")
+    pytest.fail(f"npm is present but {what} is not installed: run `make tools`")
+
+
+@pytest.fixture(scope="session")
+def claude_cli() -> Path:
+    """The pinned Claude Code CLI."""
+    return installed(CLAUDE_CODE)
 
 
 @pytest.fixture(scope="session")
 def ccusage_cli() -> Path:
-    """The pinned ccusage (``make test`` installs it under .tools/ when npm is present), the
-    reference for the token totals of ``ctxrouter import claude-code``.
-
-    Skips only where npm is absent, and never under CTXROUTER_REQUIRE_SERVICES=1 (CI)."""
-    import shutil
-
-    from ctxrouter.testing.ccusage import CCUSAGE_VERSION, find_ccusage
-
-    found = find_ccusage(ROOT)
-    if found is not None:
-        return found
-    if REQUIRE_SERVICES:
-        pytest.fail(
-            f"ccusage {CCUSAGE_VERSION} is not installed in .tools/ "
-            "(`make tools`), and CTXROUTER_REQUIRE_SERVICES=1 requires it"
-        )
-    if shutil.which("npm") is None:
-        pytest.skip("npm is absent, so ccusage cannot be installed here")
-    pytest.fail(f"npm is present but ccusage {CCUSAGE_VERSION} is not installed: run `make tools`")
+    """The pinned ccusage, the reference for the token totals of ``ctxrouter import``."""
+    return installed(CCUSAGE)

@@ -16,40 +16,23 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-CCUSAGE_VERSION = "20.0.24"
-TOOLS_BIN = Path(".tools") / "node_modules" / ".bin"  # where `make tools` installs it
+from ctxrouter.testing.npm_tools import CCUSAGE
+
+CCUSAGE_VERSION = CCUSAGE.version
 
 
 def find_ccusage(root: Path | None = None) -> Path | None:
-    """``$CTXROUTER_CCUSAGE_BIN``, else ``<root>/.tools/...`` (``root`` defaults to the working
-    directory), else ``ccusage`` on ``PATH`` when it is the pinned version; ``None``."""
-    explicit = os.environ.get("CTXROUTER_CCUSAGE_BIN")
-    if explicit:
-        return Path(explicit)
-    local = (root or Path.cwd()) / TOOLS_BIN / "ccusage"
-    if local.exists():
-        return local
-    found = shutil.which("ccusage")
-    if found and ccusage_version(Path(found)) == CCUSAGE_VERSION:
-        return Path(found)
-    return None
+    """The pinned ccusage (see :meth:`NpmTool.find`), or ``None``."""
+    return CCUSAGE.find(root)
 
 
 def ccusage_version(binary: Path) -> str | None:
     """``20.0.24`` from ``ccusage --version``, or ``None`` when it does not run."""
-    try:
-        done = subprocess.run(
-            [str(binary), "--version"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    words = done.stdout.split()
-    return words[-1] if done.returncode == 0 and words else None
+    return CCUSAGE.version_of(binary)
 
 
 def ccusage_daily(

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
@@ -31,39 +30,20 @@ from pathlib import Path
 from typing import Any
 
 from ctxrouter.testing.fake_anthropic import Fault
+from ctxrouter.testing.npm_tools import CLAUDE_CODE
 
-CLAUDE_CODE_VERSION = "2.1.328"
+CLAUDE_CODE_VERSION = CLAUDE_CODE.version
 SUBAGENT_MARK = "cc_is_subagent=true"
-# where `make test` installs the pinned CLI (npm install --prefix .tools)
-TOOLS_BIN = Path(".tools") / "node_modules" / ".bin"
 
 
 def find_claude(root: Path | None = None) -> Path | None:
-    """The pinned Claude Code CLI: ``$CTXROUTER_CLAUDE_BIN``, else ``<root>/.tools/...``
-    (``root`` defaults to the working directory), else ``claude`` on ``PATH`` when it is
-    the pinned version. ``None`` when none is found."""
-    explicit = os.environ.get("CTXROUTER_CLAUDE_BIN")
-    if explicit:
-        return Path(explicit)
-    local = (root or Path.cwd()) / TOOLS_BIN / "claude"
-    if local.exists():
-        return local
-    found = shutil.which("claude")
-    if found and claude_version(Path(found)) == CLAUDE_CODE_VERSION:
-        return Path(found)
-    return None
+    """The pinned Claude Code CLI (see :meth:`NpmTool.find`), or ``None``."""
+    return CLAUDE_CODE.find(root)
 
 
 def claude_version(binary: Path) -> str | None:
     """``2.1.328`` from ``claude --version``, or ``None`` when it does not run."""
-    try:
-        done = subprocess.run(
-            [str(binary), "--version"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    words = done.stdout.split()
-    return words[0] if done.returncode == 0 and words else None
+    return CLAUDE_CODE.version_of(binary)
 
 
 @dataclass(frozen=True, slots=True)
