@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ctxrouter.catalog.agent import Agent
 from ctxrouter.catalog.loader import lint as lint_paths
+from ctxrouter.cli.options import JsonOpt
 from ctxrouter.cli.output import guarded, print_json, stderr, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.policy.model_policy import PolicyKind
@@ -20,7 +21,6 @@ DirsArg = Annotated[
     list[Path] | None,
     typer.Argument(help="Extra agent folders; their agents override the built-ins by name."),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def agent_record(agent: Agent, *, full: bool = False) -> dict[str, Any]:

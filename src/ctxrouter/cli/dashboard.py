@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ctxrouter.cli.options import SinceOpt
 from ctxrouter.cli.output import fail, guarded, stderr, stdout
 from ctxrouter.cli.state import AppState, state
 from ctxrouter.timewindow import parse_since
@@ -106,12 +107,7 @@ def report(
     html: Annotated[
         Path, typer.Option("--html", help="Write the dashboard to this self-contained HTML file.")
     ],
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since", help="From a date (2026-01-31), a UTC time, or a span back: 24h, 7d."
-        ),
-    ] = None,
+    since: SinceOpt = None,
     category: Annotated[
         str | None, typer.Option("--category", "-c", help="Only this category of task.")
     ] = None,

@@ -13,6 +13,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from ctxrouter.cli.options import SinceOpt
 from ctxrouter.cli.output import guarded, print_json, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.errors import InputError, did_you_mean
@@ -106,12 +107,7 @@ def events(
     outcome: Annotated[
         str | None, typer.Option("--outcome", help="success, rejected or error.")
     ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since", help="From a date (2026-01-31), a UTC time, or a span back: 24h, 7d."
-        ),
-    ] = None,
+    since: SinceOpt = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=0, help="At most this many (0: all).")
     ] = 50,

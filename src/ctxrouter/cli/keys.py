@@ -8,12 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ctxrouter.cli.options import JsonOpt
 from ctxrouter.cli.output import guarded, print_json, stderr, stdout
 from ctxrouter.cli.state import state
 
 app = typer.Typer(no_args_is_help=True)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 @app.command("create")

@@ -20,6 +20,7 @@ from ctxrouter.analytics.metrics import (
     MetricsReport,
     compute_metrics,
 )
+from ctxrouter.cli.options import SinceOpt, UntilOpt
 from ctxrouter.cli.output import guarded, print_json, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.errors import InputError, did_you_mean
@@ -163,16 +164,8 @@ def _empty(
 @guarded
 def metrics(
     ctx: typer.Context,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since", help="From a date (2026-01-31), a UTC time, or a span back: 24h, 7d."
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option("--until", help="Until (not including) a date, a UTC time or a span back."),
-    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     by: Annotated[
         str | None,
         typer.Option(

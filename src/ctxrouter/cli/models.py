@@ -10,6 +10,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from ctxrouter.cli.options import JsonOpt
 from ctxrouter.cli.output import guarded, print_json, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.errors import InputError
@@ -25,7 +26,6 @@ OnOpt = Annotated[
         help="Use the prices in force on this day (YYYY-MM-DD). Default: today.",
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def parse_day(value: str | None, *, flag: str = "--on") -> date:

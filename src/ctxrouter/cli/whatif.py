@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ctxrouter.analytics.whatif import AgentWhatIf, WhatIfReport
+from ctxrouter.cli.options import SinceOpt, UntilOpt
 from ctxrouter.cli.output import guarded, print_json, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.errors import InputError
@@ -111,16 +112,8 @@ def print_report(report: WhatIfReport, *, source: str) -> None:
 @guarded
 def whatif(
     ctx: typer.Context,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since", help="From a date (2026-01-31), a UTC time, or a span back: 24h, 7d."
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option("--until", help="Until (not including) a date, a UTC time or a span back."),
-    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     provider: Annotated[
         str,
         typer.Option(
