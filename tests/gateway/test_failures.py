@@ -88,6 +88,16 @@ def test_the_gateway_falls_back_to_the_agents_fallback_tier(gateway: Setup) -> N
     )
 
 
+def test_a_retry_after_too_long_moves_on_to_the_fallback(gateway: Setup) -> None:
+    gateway.fake.enqueue(Fault.status(429, retry_after=3600, model="claude-haiku-5-5"))
+    answer = ask(gateway, agent="python-pro")
+    assert answer.status_code == 200 and answer.json()["model"] == "claude-sonnet-5-5"
+    assert [r.body["model"] for r in gateway.fake.requests] == [
+        "claude-haiku-5-5",
+        "claude-sonnet-5-5",
+    ]
+
+
 def test_a_stream_that_opens_with_an_error_is_retried(gateway: Setup) -> None:
     gateway.fake.enqueue(Fault.stream_error("overloaded_error", after_deltas=-1))
     with gateway.client().messages.stream(

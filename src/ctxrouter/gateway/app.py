@@ -379,12 +379,12 @@ class _Gateway:
                 if isinstance(outcome, Response):
                     return outcome
                 error, answer = outcome
-                give_up = last_try or (
+                too_long = (
                     error.retry_after is not None and error.retry_after > self.max_retry_wait_s
                 )
-                if give_up:
+                if last_try or (too_long and last_option):
                     return answer
-                if attempt_on_model == self.retry.max_attempts:
+                if too_long or attempt_on_model == self.retry.max_attempts:
                     break  # on to the next model
                 await asyncio.sleep(self._delay(attempt_on_model, error))
         raise AssertionError("unreachable: the last option always answers")  # pragma: no cover
