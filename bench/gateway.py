@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -827,7 +828,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "uvicorn": f"{uvicorn.__version__} ({loop} loop, {http} HTTP parser)",
-        "httpx": httpx.__version__,
+        "upstream_client": f"aiohttp {aiohttp.__version__}",
         "commit": commit + (" (gateway code modified)" if dirty else ""),
     }
 
