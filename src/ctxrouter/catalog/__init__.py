@@ -2,7 +2,7 @@
 
 from ctxrouter.catalog.agent import Agent, AgentFormat
 from ctxrouter.catalog.catalog import Catalog
-from ctxrouter.catalog.loader import builtin_dir, lint, load_catalog, load_folder
+from ctxrouter.catalog.loader import builtin_dir, collect_catalog, lint, load_catalog, load_folder
 from ctxrouter.catalog.parse import parse_agent_text
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "AgentFormat",
     "Catalog",
     "builtin_dir",
+    "collect_catalog",
     "lint",
     "load_catalog",
     "load_folder",

@@ -111,6 +111,18 @@ def load_catalog(
     settings: Settings, extra_dirs: Sequence[Path] | None = None, *, strict: bool = True
 ) -> Catalog:
     """Build the catalog. With ``strict`` (the default) any error raises :class:`CatalogError`."""
+    catalog, problems = collect_catalog(settings, extra_dirs)
+    if strict and any(p.severity == "error" for p in problems):
+        raise CatalogError(problems)
+    return catalog
+
+
+def collect_catalog(
+    settings: Settings, extra_dirs: Sequence[Path] | None = None
+) -> tuple[Catalog, list[Problem]]:
+    """The catalog from every file that parses, and the problems of those that do not (or
+    parse with warnings): for callers that report problems and go on. An empty catalog
+    still raises :class:`CatalogError`."""
     folders: list[tuple[Path, bool]] = []
     if settings.include_builtin_agents:
         folders.append((builtin_dir(), True))
@@ -127,13 +139,14 @@ def load_catalog(
             if base is not None and base.builtin:
                 overridden.add(agent.name)
             agents[agent.name] = merge(base, agent)
-    if strict and any(p.severity == "error" for p in problems):
-        raise CatalogError(problems)
     if not agents:
         raise CatalogError(
-            [Problem(None, None, None, "the catalog is empty: no agent definitions were found")]
+            [
+                *problems,
+                Problem(None, None, None, "the catalog is empty: no agent definitions were found"),
+            ]
         )
-    return Catalog(agents, frozenset(overridden))
+    return Catalog(agents, frozenset(overridden)), problems
 
 
 def lint(paths: Iterable[Path]) -> list[Problem]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ctxrouter.catalog.catalog import Catalog
-from ctxrouter.catalog.loader import lint, load_catalog
+from ctxrouter.catalog.loader import collect_catalog
 from ctxrouter.config import Settings
 from ctxrouter.errors import InputError, Problem
 
@@ -43,9 +43,8 @@ def gateway_catalog(
     if settings.gateway.claude_code_agents:
         discovered = claude_code_dirs(cwd or Path.cwd(), home or Path.home())
     folders = [*discovered, *explicit]
-    catalog = load_catalog(settings, folders, strict=False)
-    problems = [p for p in lint(folders) if p.severity == "error"]
-    return catalog, problems
+    catalog, problems = collect_catalog(settings, folders)
+    return catalog, [p for p in problems if p.severity == "error"]
 
 
 __all__ = ["claude_code_dirs", "gateway_catalog"]
