@@ -17,7 +17,7 @@ import queue
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ctxrouter.telemetry.event import Event
 from ctxrouter.telemetry.store import Store
@@ -42,6 +42,34 @@ class Replacement:
 
     event_id: str  # the id stored now
     event: Event  # what to store instead
+
+
+# Both stores' ``imported_files`` table, written once (``?`` placeholders; the PostgreSQL
+# store translates them).
+FILE_COLUMNS = "path, size, lines, inode, head_sha256, mtime, imported_at"
+UPSERT_FILE = (
+    f"INSERT INTO imported_files (source, {FILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (source, path) DO UPDATE SET size = excluded.size, lines = excluded.lines,"
+    " inode = excluded.inode, head_sha256 = excluded.head_sha256, mtime = excluded.mtime,"
+    " imported_at = excluded.imported_at"
+)
+SELECT_FILES = f"SELECT {FILE_COLUMNS} FROM imported_files WHERE source = ?"
+
+
+def file_row(source: str, file: ImportedFile) -> tuple[Any, ...]:
+    """The row :data:`UPSERT_FILE` writes (the inode as text: it may not fit a signed int64)."""
+    inode = None if file.inode is None else str(file.inode)
+    return (source, file.path, file.size, file.lines, inode, file.head_sha256, file.mtime,
+            file.imported_at)  # fmt: skip
+
+
+def imported_file(row: Sequence[Any]) -> ImportedFile:
+    """An :class:`ImportedFile` from a row of :data:`SELECT_FILES`."""
+    path, size, lines, inode, head, mtime, imported_at = row
+    return ImportedFile(
+        path, int(size), int(lines), None if inode is None else int(inode), head, mtime,
+        float(imported_at),
+    )  # fmt: skip
 
 
 @runtime_checkable

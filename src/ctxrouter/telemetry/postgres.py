@@ -42,7 +42,7 @@ from psycopg.rows import TupleRow
 
 from ctxrouter.errors import ConfigError
 from ctxrouter.telemetry.event import EVENT_FIELDS, Event, Feedback, Outcome
-from ctxrouter.telemetry.imports import ImportedFile, Replacement
+from ctxrouter.telemetry.imports import UPSERT_FILE, ImportedFile, Replacement, file_row
 from ctxrouter.telemetry.reads import FEEDBACK_COLUMNS, SharedReads
 from ctxrouter.telemetry.store import EventQuery
 
@@ -193,14 +193,6 @@ _UPDATE = (
     f"UPDATE events SET ({_COLUMNS}) = ({', '.join(['%s'] * len(EVENT_FIELDS))})"
     " WHERE event_id = %s"
 )
-_FILE_COLUMNS = "path, size, lines, inode, head_sha256, mtime, imported_at"
-_UPSERT_FILE = (
-    f"INSERT INTO imported_files (source, {_FILE_COLUMNS})"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-    " ON CONFLICT (source, path) DO UPDATE SET size = excluded.size, lines = excluded.lines,"
-    " inode = excluded.inode, head_sha256 = excluded.head_sha256, mtime = excluded.mtime,"
-    " imported_at = excluded.imported_at"
-)
 _FEEDBACK_COLUMNS = FEEDBACK_COLUMNS
 _CONNECT_TIMEOUT_S = 10
 
@@ -230,6 +222,9 @@ def translate_placeholders(query: str) -> str:
     """SQL with SQLite's ``?`` placeholders as psycopg's ``%s``, and literal ``%`` as ``%%``
     (``?`` inside string literals, quoted names and comments is left alone)."""
     return _SQL_TOKEN.sub(_token, query)
+
+
+_UPSERT_FILE = translate_placeholders(UPSERT_FILE)
 
 
 def _rows(events: Sequence[Event]) -> list[tuple[Any, ...]]:
@@ -432,21 +427,6 @@ class PostgresStore(SharedReads):
 
     # -- imports (see ctxrouter.telemetry.imports) ----------------------------------------
 
-    def imported_files(self, source: str) -> dict[str, ImportedFile]:
-        """The read positions of the importer ``source``, by path."""
-        with self._lock:
-            rows = (
-                self._db()
-                .execute(f"SELECT {_FILE_COLUMNS} FROM imported_files WHERE source = %s", (source,))
-                .fetchall()
-            )
-        return {
-            path: ImportedFile(
-                path, size, lines, None if inode is None else int(inode), head, mtime, at
-            )
-            for path, size, lines, inode, head, mtime, at in rows
-        }
-
     def stored_events(
         self, source: str, *, message_ids: Sequence[str] = (), event_ids: Sequence[str] = ()
     ) -> list[Event]:
@@ -475,7 +455,7 @@ class PostgresStore(SharedReads):
         apply ``replacements``, record ``files``; returns how many events were added."""
         rows = _rows(events)
         updates = [(*_rows([r.event])[0], r.event_id) for r in replacements]
-        file_rows = [_file_row(source, f) for f in files]
+        file_rows = [file_row(source, f) for f in files]
         with self._lock:
             conn = self._db()
             try:
@@ -525,12 +505,6 @@ def _copy(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         copy.set_types(_COPY_TYPES)
         for row in rows:
             copy.write_row(row)
-
-
-def _file_row(source: str, file: ImportedFile) -> tuple[Any, ...]:
-    inode = None if file.inode is None else str(file.inode)
-    return (source, file.path, file.size, file.lines, inode, file.head_sha256, file.mtime,
-            file.imported_at)  # fmt: skip
 
 
 def _save_import(

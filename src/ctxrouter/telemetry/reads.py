@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ctxrouter.telemetry.event import Feedback
+from ctxrouter.telemetry.imports import SELECT_FILES, ImportedFile, imported_file
 
 FEEDBACK_COLUMNS = "feedback_id, ts, run_id, agent, correction, rating, extra"
 
@@ -42,6 +43,10 @@ class SharedReads:
                 sql + " ORDER BY ts, seq", params
             )
         ]
+
+    def imported_files(self, source: str) -> dict[str, ImportedFile]:
+        """The read positions of the importer ``source``, by path."""
+        return {row[0]: imported_file(row) for row in self.query(SELECT_FILES, (source,))}
 
     def corrections_by_agent(self, since: float | None = None) -> dict[str, int]:
         """Feedback carrying a correction (not just a rating), per agent, since ``since``."""

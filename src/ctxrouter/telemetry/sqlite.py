@@ -29,7 +29,7 @@ from typing import Any
 
 from ctxrouter.errors import ConfigError
 from ctxrouter.telemetry.event import EVENT_FIELDS, Event, Feedback, Outcome
-from ctxrouter.telemetry.imports import ImportedFile, Replacement
+from ctxrouter.telemetry.imports import UPSERT_FILE, ImportedFile, Replacement, file_row
 from ctxrouter.telemetry.reads import SharedReads
 from ctxrouter.telemetry.store import EventQuery
 
@@ -232,13 +232,6 @@ def _insert_sql(present: tuple[bool, ...], flags: _Flags, *, skip_stored: bool =
 _UPDATE = (
     f"UPDATE events SET {', '.join(f'{name} = ?' for name in EVENT_FIELDS)} WHERE event_id = ?"
 )
-_FILE_COLUMNS = "path, size, lines, inode, head_sha256, mtime, imported_at"
-_UPSERT_FILE = (
-    f"INSERT INTO imported_files (source, {_FILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (source, path) DO UPDATE SET size = excluded.size, lines = excluded.lines,"
-    " inode = excluded.inode, head_sha256 = excluded.head_sha256, mtime = excluded.mtime,"
-    " imported_at = excluded.imported_at"
-)
 _IN_CHUNK = 500  # values per IN (...) list
 
 
@@ -246,20 +239,6 @@ def _update_row(event: Event) -> tuple[Any, ...]:
     values = list(event.to_dict().values())
     values[_OUTCOME_AT] = Outcome(values[_OUTCOME_AT]).value
     return (*(int(v) if isinstance(v, bool) else v for v in values),)
-
-
-def _file_row(source: str, file: ImportedFile) -> tuple[Any, ...]:
-    inode = None if file.inode is None else str(file.inode)
-    return (source, file.path, file.size, file.lines, inode, file.head_sha256, file.mtime,
-            file.imported_at)  # fmt: skip
-
-
-def _imported_file(row: Sequence[Any]) -> ImportedFile:
-    path, size, lines, inode, head, mtime, imported_at = row
-    return ImportedFile(
-        path, int(size), int(lines), None if inode is None else int(inode), head, mtime,
-        float(imported_at),
-    )  # fmt: skip
 
 
 def _event(row: Sequence[Any]) -> Event:
@@ -411,16 +390,6 @@ class SQLiteStore(SharedReads):
 
     # -- imports (see ctxrouter.telemetry.imports) ----------------------------------------
 
-    def imported_files(self, source: str) -> dict[str, ImportedFile]:
-        """The read positions of the importer ``source``, by path."""
-        with self._lock:
-            rows = (
-                self._db()
-                .execute(f"SELECT {_FILE_COLUMNS} FROM imported_files WHERE source = ?", (source,))
-                .fetchall()
-            )
-        return {row[0]: _imported_file(row) for row in rows}
-
     def stored_events(
         self, source: str, *, message_ids: Sequence[str] = (), event_ids: Sequence[str] = ()
     ) -> list[Event]:
@@ -461,7 +430,7 @@ class SQLiteStore(SharedReads):
                 conn.executemany(
                     _UPDATE, [(*_update_row(r.event), r.event_id) for r in replacements]
                 )
-                conn.executemany(_UPSERT_FILE, [_file_row(source, f) for f in files])
+                conn.executemany(UPSERT_FILE, [file_row(source, f) for f in files])
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
