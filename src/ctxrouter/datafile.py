@@ -1,4 +1,5 @@
-"""Reading ctxrouter's YAML data files (shipped or the user's) with precise errors.
+"""Reading ctxrouter's YAML data files (shipped or the user's) and JSON Lines inputs with
+precise errors.
 
 A validation error names the file, the line and the field, with a "did you mean" for a mistyped
 enum value, so that a broken data file is a clear message and never a silent default.
@@ -6,14 +7,16 @@ enum value, so that a broken data file is a clear message and never a silent def
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from ctxrouter.errors import ConfigError, Problem, did_you_mean
+from ctxrouter.errors import ConfigError, InputError, Problem, did_you_mean
 
 
 def read_data_file(path: Path | str | None, shipped_name: str) -> tuple[str, Path]:
@@ -74,3 +77,23 @@ def yaml_line(text: str, loc: tuple[int | str, ...]) -> int | None:
         node = child
         line = node.start_mark.line + 1
     return line
+
+
+def read_json_lines(path: Path, text: str | None = None) -> Iterator[tuple[int, str, Any]]:
+    """Each non-blank line of a JSON Lines file (or of ``text`` read from it) as
+    ``(line number, "path:line", value)``. A file that cannot be read, or a line that is not
+    JSON, is an :class:`InputError` naming it; what a value must hold is the caller's to check."""
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}: not valid JSON: {exc.msg}") from None
+        yield number, where, item

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +10,7 @@ import typer
 
 from ctxrouter.cli.output import fail, guarded, print_json, stdout
 from ctxrouter.cli.state import state
+from ctxrouter.datafile import read_json_lines
 from ctxrouter.errors import InputError, UnknownAgentError, did_you_mean
 from ctxrouter.policy.matrix import Characteristic
 from ctxrouter.routing import Decision, Router, RouteRequest
@@ -86,19 +86,9 @@ def print_decision(decision: Decision, task: str) -> None:
 
 def _read_tasks(path: Path) -> list[tuple[int, RouteRequest]]:
     """Read a JSONL file of ``{"task": ..., "agent": ...}``; errors name the line."""
-    try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     requests: list[tuple[int, RouteRequest]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON: {exc.msg}") from None
+    text = sys.stdin.read() if str(path) == "-" else None
+    for number, where, item in read_json_lines(path, text):
         if not isinstance(item, dict):
             raise InputError(f"{where}: expected a JSON object with a 'task' field")
         task = item.get("task")

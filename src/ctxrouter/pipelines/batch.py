@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ctxrouter.datafile import read_json_lines
 from ctxrouter.errors import InputError
 from ctxrouter.models.registry import ModelRegistry
 from ctxrouter.pipelines.engine import PipelineRunner
@@ -35,20 +36,9 @@ class BatchTask:
 
 def read_tasks(path: Path) -> list[BatchTask]:
     """Every task of a JSONL file; any bad line is an error naming it (nothing runs)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     tasks: list[BatchTask] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON: {exc.msg}") from None
+    for number, where, item in read_json_lines(path):
         if not isinstance(item, dict) or not isinstance(item.get("task"), str):
             raise InputError(f"{where}: expected an object with a 'task' string")
         if not item["task"].strip():
