@@ -14,8 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ctxrouter.cli.app import app
-from ctxrouter.testing.claude_code import SpawnSubagent, is_subagent_request, run_claude
-from ctxrouter.testing.fake_anthropic import FakeAnthropic
+from ctxrouter.testing.claude_code import SpawnSubagent, models_by_role, run_with_subagent
 
 runner = CliRunner()
 SECURITY_AUDITOR = (  # the project's own file: CRLF, comments, Claude Code's fields
@@ -33,21 +32,17 @@ def subagent_run(
     claude_cli: Path, project: Path, home: Path, spawn: SpawnSubagent, env: dict[str, str]
 ) -> tuple[list[str], list[str]]:
     """Run ``claude -p``; the models of the subagent's requests and of the main agent's."""
-    with FakeAnthropic(responder=spawn) as fake:
-        run = run_claude(
-            f"Use the {spawn.subagent_type} agent.",
-            base_url=fake.base_url,
-            home=home,
-            cwd=project,
-            binary=claude_cli,
-            env=env,
-        )
-        requests = fake.requests
+    run, requests = run_with_subagent(
+        spawn,
+        f"Use the {spawn.subagent_type} agent.",
+        home=home,
+        cwd=project,
+        binary=claude_cli,
+        env=env,
+    )
     assert run.ok, run.stderr or run.stdout
     assert run.result["subagent_stats"]["by_type"] == {spawn.subagent_type: 1}
-    sub = [r.model or "" for r in requests if is_subagent_request(r.body)]
-    main = [r.model or "" for r in requests if not is_subagent_request(r.body)]
-    return sub, main
+    return models_by_role(requests)
 
 
 @pytest.mark.parametrize(

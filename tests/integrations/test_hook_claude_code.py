@@ -14,8 +14,12 @@ import sys
 from pathlib import Path
 
 from ctxrouter.integrations.claude_code.hook import ask_helper, socket_path
-from ctxrouter.testing.claude_code import SpawnSubagent, claude_env, is_subagent_request, run_claude
-from ctxrouter.testing.fake_anthropic import FakeAnthropic
+from ctxrouter.testing.claude_code import (
+    SpawnSubagent,
+    claude_env,
+    models_by_role,
+    run_with_subagent,
+)
 
 TASK = "Write a Python function that adds two numbers."
 AGENT_FILE = """---
@@ -51,23 +55,19 @@ def subagent_models(claude_cli: Path, project: Path, tmp_path: Path) -> tuple[li
         "CTXROUTER_HOOK_IDLE_S": "60",
     }
     home = tmp_path / "home"
-    with FakeAnthropic(responder=spawn) as fake:
-        run = run_claude(
-            "Add the numbers with python-pro.",
-            base_url=fake.base_url,
-            home=home,
-            cwd=project,
-            binary=claude_cli,
-            env=env,
-        )
-        requests = fake.requests
+    run, requests = run_with_subagent(
+        spawn,
+        "Add the numbers with python-pro.",
+        home=home,
+        cwd=project,
+        binary=claude_cli,
+        env=env,
+    )
     assert run.ok, run.stderr or run.stdout
     assert spawn.spawned == 1
     ask_helper(socket_path(claude_env(home, "", env)), {"cmd": "stop"})
     log = tmp_path / "data" / "hook.log"
-    return [r.model or "" for r in requests if is_subagent_request(r.body)], (
-        log.read_text() if log.exists() else ""
-    )
+    return models_by_role(requests)[0], log.read_text() if log.exists() else ""
 
 
 def test_the_subagent_runs_on_the_model_the_hook_chose(claude_cli: Path, tmp_path: Path) -> None:

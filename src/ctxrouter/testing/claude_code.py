@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctxrouter.testing.fake_anthropic import Fault
+from ctxrouter.testing.fake_anthropic import FakeAnthropic, Fault, RecordedRequest
 from ctxrouter.testing.npm_tools import CLAUDE_CODE
 
 CLAUDE_CODE_VERSION = CLAUDE_CODE.version
@@ -111,6 +111,29 @@ def run_claude(
     return ClaudeRun(done.returncode, done.stdout, done.stderr)
 
 
+def run_with_subagent(
+    spawn: SpawnSubagent,
+    prompt: str,
+    *,
+    home: Path,
+    cwd: Path,
+    binary: Path,
+    env: Mapping[str, str] | None = None,
+) -> tuple[ClaudeRun, list[RecordedRequest]]:
+    """``claude -p PROMPT`` against a fresh :class:`FakeAnthropic` answering with ``spawn``:
+    the run, and every request the fake received."""
+    with FakeAnthropic(responder=spawn) as fake:
+        run = run_claude(prompt, base_url=fake.base_url, home=home, cwd=cwd, binary=binary, env=env)
+        return run, fake.requests
+
+
+def models_by_role(requests: Sequence[RecordedRequest]) -> tuple[list[str], list[str]]:
+    """The models of the subagents' requests, and of the main agent's, in order."""
+    sub = [r.model or "" for r in requests if is_subagent_request(r.body)]
+    main = [r.model or "" for r in requests if not is_subagent_request(r.body)]
+    return sub, main
+
+
 def is_subagent_request(body: Mapping[str, Any]) -> bool:
     """A subagent's request: its first system block carries ``cc_is_subagent=true``."""
     system = body.get("system")
@@ -183,6 +206,8 @@ __all__ = [
     "find_claude",
     "has_tool_result",
     "is_subagent_request",
+    "models_by_role",
     "offers_tool",
     "run_claude",
+    "run_with_subagent",
 ]
