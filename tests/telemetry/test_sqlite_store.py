@@ -17,7 +17,6 @@ from ctxrouter.errors import ConfigError
 from ctxrouter.telemetry import (
     Event,
     EventQuery,
-    Feedback,
     Outcome,
     SQLiteStore,
     Store,
@@ -79,63 +78,6 @@ def test_random_null_patterns_round_trip_in_insertion_order(tmp_path: Path) -> N
         s.write_events(events[150:])
         assert s.events() == events
         assert s.events(EventQuery(newest_first=True)) == events[::-1]
-
-
-@pytest.mark.parametrize(
-    "broken",
-    [
-        {"run_id": None},  # NOT NULL
-        {"outcome": "bogus"},  # not an Outcome
-        {"agent": ["not", "bindable"]},
-    ],
-    ids=["null-run-id", "bad-outcome", "unbindable"],
-)
-def _filter_fixture(store: SQLiteStore) -> list[Event]:
-    events = [
-        make_event(event_id="a1", ts=T0 + 0, run_id="r1", agent="a", model="m1"),
-        make_event(
-            event_id="a2",
-            ts=T0 + 1,
-            run_id="r1",
-            agent="a",
-            model="m2",
-            outcome=Outcome.ERROR,
-            error_type="overloaded",
-            attempt=2,
-        ),
-        make_event(
-            event_id="b1", ts=T0 + 2, run_id="r2", agent="b", model="m1", outcome=Outcome.REJECTED
-        ),
-        make_event(event_id="n1", ts=T0 + 3, run_id="r3", agent=None, model="m2"),
-        make_event(event_id="b2", ts=T0 + 4, run_id="r4", agent="b", model="m2"),
-    ]
-    store.write_events(events)
-    return events
-
-
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        (EventQuery(), ["a1", "a2", "b1", "n1", "b2"]),
-        (EventQuery(run_id="r1"), ["a1", "a2"]),
-        (EventQuery(agent="b"), ["b1", "b2"]),
-        (EventQuery(model="m2"), ["a2", "n1", "b2"]),
-        (EventQuery(outcome="error"), ["a2"]),
-        (EventQuery(outcome=Outcome.REJECTED), ["b1"]),
-        (EventQuery(since=T0 + 2), ["b1", "n1", "b2"]),  # inclusive
-        (EventQuery(until=T0 + 2), ["a1", "a2"]),  # exclusive
-        (EventQuery(since=T0 + 1, until=T0 + 4), ["a2", "b1", "n1"]),
-        (EventQuery(limit=2), ["a1", "a2"]),
-        (EventQuery(limit=2, newest_first=True), ["b2", "n1"]),
-        (EventQuery(model="m2", agent="b", outcome="success"), ["b2"]),
-        (EventQuery(agent="nobody"), []),
-        (EventQuery(limit=0), []),
-    ],
-)
-def test_filters(store: SQLiteStore, query: EventQuery, expected: list[str]) -> None:
-    _filter_fixture(store)
-    assert [e.event_id for e in store.events(query)] == expected
-    assert store.count_events(query) == len(expected)
 
 
 def test_database_is_in_wal_mode_with_parents_created(tmp_path: Path) -> None:
@@ -202,30 +144,6 @@ def test_a_file_that_is_not_a_database_is_a_config_error(tmp_path: Path) -> None
     path.write_bytes(b"this is not sqlite, just some text that is long enough " * 20)
     with pytest.raises(ConfigError, match="cannot open the telemetry database"):
         SQLiteStore(path)
-
-
-def test_feedback_round_trips_and_filters(store: SQLiteStore) -> None:
-    first = Feedback(
-        "f1",
-        T0,
-        "r1",
-        agent="a",
-        correction="use the v2 API",
-        rating=2,
-        extra={"source": "cli", "n": [1, 2.5, None], "ünï": True},
-    )
-    second = Feedback("f2", T0 + 1, "r2", agent="b", rating=5)
-    third = Feedback("f3", T0 + 2, "r1", agent=None)
-    for fb in (first, second, third):
-        store.add_feedback(fb)
-    assert store.feedback() == [first, second, third]
-    assert store.feedback(run_id="r1") == [first, third]
-    assert store.feedback(agent="b") == [second]
-    assert store.feedback(run_id="r1", agent="a") == [first]
-    assert store.feedback(run_id="nope") == []
-    changed = replace(second, rating=4)
-    store.add_feedback(changed)  # the same id replaces
-    assert store.feedback(agent="b") == [changed]
 
 
 def test_one_store_shared_by_threads(store: SQLiteStore) -> None:

@@ -93,8 +93,8 @@ def test_random_null_patterns_round_trip_in_insertion_order(any_store: AnyStore)
 
 @pytest.mark.parametrize(
     "broken",
-    [{"run_id": None}, {"model": None}, {"outcome": "bogus"}],
-    ids=["null-run-id", "null-model", "bad-outcome"],
+    [{"run_id": None}, {"model": None}, {"outcome": "bogus"}, {"agent": ["not", "bindable"]}],
+    ids=["null-run-id", "null-model", "bad-outcome", "unbindable"],
 )
 def test_a_failing_batch_writes_nothing(
     store_backend: StoreBackend, any_store: AnyStore, broken: dict[str, object]
