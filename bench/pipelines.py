@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxrouter import Settings
-from ctxrouter.execution.clock import VirtualClock
+from ctxrouter.clock import VirtualClock
 from ctxrouter.execution.runtime import Runtime
 from ctxrouter.models.pricing import Usage
 from ctxrouter.pipelines.batch import BatchTask, run_batch

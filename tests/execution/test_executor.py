@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from ctxrouter import Settings, load_catalog
+from ctxrouter.clock import VirtualClock
 from ctxrouter.config import RuntimeSettings
 from ctxrouter.errors import (
     BadRequestError,
@@ -13,7 +14,6 @@ from ctxrouter.errors import (
     OverloadedError,
     RateLimitError,
 )
-from ctxrouter.execution.clock import VirtualClock
 from ctxrouter.execution.executor import Executor, escalation_target
 from ctxrouter.execution.result import RunOptions
 from ctxrouter.execution.validators import CallableValidator, CommandValidator, JsonSchemaValidator

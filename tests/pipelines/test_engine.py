@@ -7,8 +7,8 @@ import pytest
 
 from ctxrouter import Settings, load_catalog
 from ctxrouter.catalog import Catalog
+from ctxrouter.clock import VirtualClock
 from ctxrouter.errors import BadRequestError
-from ctxrouter.execution.clock import VirtualClock
 from ctxrouter.execution.executor import Executor
 from ctxrouter.execution.runtime import Runtime
 from ctxrouter.models.registry import ModelRegistry

@@ -11,8 +11,8 @@ import anthropic
 import pytest
 
 from ctxrouter import errors
+from ctxrouter.clock import VirtualClock
 from ctxrouter.errors import ConfigError, InputError, ProviderError
-from ctxrouter.execution.clock import VirtualClock
 from ctxrouter.models.pricing import Usage
 from ctxrouter.providers.anthropic import AnthropicProvider
 from ctxrouter.providers.base import Message, ModelCall, ModelResponse, Provider

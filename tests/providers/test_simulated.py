@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ctxrouter.catalog import builtin_dir, load_folder
+from ctxrouter.clock import RealClock, VirtualClock
 from ctxrouter.errors import (
     APITimeoutError,
     ConfigError,
@@ -20,7 +21,6 @@ from ctxrouter.errors import (
     ProviderError,
     RateLimitError,
 )
-from ctxrouter.execution.clock import RealClock, VirtualClock
 from ctxrouter.execution.confidence import split_confidence
 from ctxrouter.policy.tier import TIERS, Tier
 from ctxrouter.providers.base import CallContext, Message, ModelCall, ModelResponse, Provider

@@ -1,7 +1,7 @@
 """Execution: run routed tasks with retries, circuit breaking, fallbacks and escalation."""
 
+from ctxrouter.clock import Clock, RealClock, VirtualClock
 from ctxrouter.execution.breaker import BreakerState, CircuitBreaker
-from ctxrouter.execution.clock import Clock, RealClock, VirtualClock
 from ctxrouter.execution.confidence import split_confidence
 from ctxrouter.execution.executor import Executor, escalation_target
 from ctxrouter.execution.result import RunOptions, RunResult

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from ctxrouter.catalog.agent import Agent
+from ctxrouter.clock import Clock, RealClock
 from ctxrouter.config import RuntimeSettings
 from ctxrouter.errors import (
     Attempt,
@@ -28,7 +29,6 @@ from ctxrouter.errors import (
     ProviderError,
 )
 from ctxrouter.execution.breaker import CircuitBreaker
-from ctxrouter.execution.clock import Clock, RealClock
 from ctxrouter.execution.confidence import SELF_ASSESSMENT_INSTRUCTION, split_confidence
 from ctxrouter.execution.result import RunOptions, RunResult
 from ctxrouter.execution.retry import RetryPolicy

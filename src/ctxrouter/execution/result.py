@@ -53,13 +53,7 @@ class RunResult:
     def usage(self) -> Usage:
         total = Usage()
         for e in self.events:
-            total = total + Usage(
-                input_tokens=e.input_tokens,
-                output_tokens=e.output_tokens,
-                cache_creation_5m_tokens=e.cache_creation_5m_tokens,
-                cache_creation_1h_tokens=e.cache_creation_1h_tokens,
-                cache_read_tokens=e.cache_read_tokens,
-            )
+            total = total + e.usage
         return total
 
     @property

@@ -19,8 +19,8 @@ from typing import Self
 
 from ctxrouter.catalog.catalog import Catalog
 from ctxrouter.catalog.loader import load_catalog
+from ctxrouter.clock import Clock, RealClock, VirtualClock
 from ctxrouter.config import Settings
-from ctxrouter.execution.clock import Clock, RealClock, VirtualClock
 from ctxrouter.execution.executor import Executor
 from ctxrouter.execution.result import RunOptions, RunResult
 from ctxrouter.models.registry import ModelRegistry

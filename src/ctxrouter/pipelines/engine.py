@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from ctxrouter.clock import Clock
 from ctxrouter.errors import CtxRouterError
-from ctxrouter.execution.clock import Clock
 from ctxrouter.execution.executor import Executor
 from ctxrouter.execution.result import RunOptions, RunResult
 from ctxrouter.pipelines.spec import PipelineSpec, StepSpec, render_prompt

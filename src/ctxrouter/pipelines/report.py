@@ -20,20 +20,10 @@ from ctxrouter.policy.tier import Tier
 from ctxrouter.telemetry.event import Event, Outcome
 
 
-def event_usage(e: Event) -> Usage:
-    return Usage(
-        input_tokens=e.input_tokens,
-        output_tokens=e.output_tokens,
-        cache_creation_5m_tokens=e.cache_creation_5m_tokens,
-        cache_creation_1h_tokens=e.cache_creation_1h_tokens,
-        cache_read_tokens=e.cache_read_tokens,
-    )
-
-
 def reprice(e: Event, registry: ModelRegistry, tier: Tier) -> float | None:
     """What event ``e``'s tokens would have cost on ``tier``'s model (None: no price)."""
     day = datetime.fromtimestamp(e.ts, UTC).date()
-    quote = registry.quote(registry.tier_map[tier], event_usage(e), day=day, batch=e.batch)
+    quote = registry.quote(registry.tier_map[tier], e.usage, day=day, batch=e.batch)
     return quote.cost.total if quote.cost is not None else None
 
 
@@ -161,7 +151,7 @@ def report(run: PipelineRun, registry: ModelRegistry) -> PipelineReport:
                 out.errors += 1
                 continue
             out.calls_by_tier[e.tier or "unknown"] += 1
-            out.usage = out.usage + event_usage(e)
+            out.usage = out.usage + e.usage
             out.cost.add(e, registry)
         if result is not None:
             out.escalations += result.escalations

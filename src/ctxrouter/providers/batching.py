@@ -12,7 +12,7 @@ Calls queue up. A batch is sent when ``max_batch`` calls are waiting, or ``max_w
 the first of them queued; every caller awaits its own answer (or its own ``ProviderError``: one
 failed request fails only its caller; a batch that could not be run fails all of them).
 
-Waits go through ``sleep`` (default :func:`asyncio.sleep`; a :class:`~ctxrouter.execution.clock.
+Waits go through ``sleep`` (default :func:`asyncio.sleep`; a :class:`~ctxrouter.clock.
 Clock`'s ``sleep`` runs them on virtual time): the ``max_wait_s`` wait and the polls of each
 batch. ``aclose()`` sends what is queued and waits for every batch (``flush=False`` instead
 fails the waiting callers and cancels the batches), then closes the wrapped provider.

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from ctxrouter.clock import Clock
 from ctxrouter.config import Settings
-from ctxrouter.execution.clock import Clock
 from ctxrouter.providers.base import Provider
 
 
 def simulated(settings: Settings, clock: Clock) -> Provider:
-    from ctxrouter.execution.clock import VirtualClock
+    from ctxrouter.clock import VirtualClock
     from ctxrouter.providers.simulated import SimulatedProvider
 
     # On virtual time a wait costs nothing, so the simulated latency is waited in full; on

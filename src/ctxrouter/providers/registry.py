@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
+from ctxrouter.clock import Clock
 from ctxrouter.config import Settings
 from ctxrouter.errors import ConfigError, did_you_mean
-from ctxrouter.execution.clock import Clock
 from ctxrouter.providers.base import Provider
 
 ENTRY_POINT_GROUP = "ctxrouter.providers"

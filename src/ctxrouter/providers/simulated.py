@@ -25,7 +25,7 @@ this provider has seen before. Concurrent tasks therefore never change each othe
 calls identical in every one of those fields share a counter, and they are interchangeable.
 
 **Time.** The provider waits its sampled latency with ``await clock.sleep(latency * time_scale)``:
-instant with :class:`~ctxrouter.execution.clock.VirtualClock`, real with ``RealClock`` (the
+instant with :class:`~ctxrouter.clock.VirtualClock`, real with ``RealClock`` (the
 default). ``latency_s`` in the response is the sampled latency; ``ttft_s`` (streaming calls only)
 a fraction of it. A call whose latency exceeds its ``timeout_s`` raises ``APITimeoutError`` after
 ``timeout_s``.
@@ -43,6 +43,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ctxrouter.clock import Clock, RealClock
 from ctxrouter.datafile import data_file_error, parse_yaml, read_data_file
 from ctxrouter.errors import (
     APITimeoutError,
@@ -53,7 +54,6 @@ from ctxrouter.errors import (
     RateLimitError,
     did_you_mean,
 )
-from ctxrouter.execution.clock import Clock, RealClock
 from ctxrouter.models.pricing import Usage
 from ctxrouter.policy.tier import TIERS, Tier
 from ctxrouter.providers.base import ModelCall, ModelResponse

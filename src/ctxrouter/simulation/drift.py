@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ctxrouter.execution.clock import Clock
+from ctxrouter.clock import Clock
 from ctxrouter.providers.base import ModelCall, ModelResponse, Provider
 
 DAY_S = 86_400.0

@@ -23,10 +23,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ctxrouter.clock import VirtualClock
 from ctxrouter.config import Settings
 from ctxrouter.datafile import data_file_error, parse_yaml
 from ctxrouter.errors import ConfigError
-from ctxrouter.execution.clock import VirtualClock
 from ctxrouter.execution.runtime import Runtime
 from ctxrouter.pipelines.engine import PipelineRun, PipelineRunner
 from ctxrouter.pipelines.loader import load_pipeline

@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ctxrouter.models.pricing import Usage
 
 
 class Outcome(StrEnum):
@@ -65,6 +68,31 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @property
+    def usage(self) -> Usage:
+        """This attempt's token counts."""
+        from ctxrouter.models.pricing import Usage
+
+        return Usage(
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_creation_5m_tokens=self.cache_creation_5m_tokens,
+            cache_creation_1h_tokens=self.cache_creation_1h_tokens,
+            cache_read_tokens=self.cache_read_tokens,
+        )
+
+    def with_usage(self, usage: Usage, cost_usd: float | None) -> Event:
+        """This event with ``usage``'s token counts and their cost (``None``: unpriced)."""
+        return replace(
+            self,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_creation_5m_tokens=usage.cache_creation_5m_tokens,
+            cache_creation_1h_tokens=usage.cache_creation_1h_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cost_usd=cost_usd,
+        )
 
 
 EVENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Event))

@@ -16,8 +16,8 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ctxrouter.clock import Clock
 from ctxrouter.errors import ProviderError
-from ctxrouter.execution.clock import Clock
 from ctxrouter.models.pricing import Usage
 from ctxrouter.providers.base import ModelCall, ModelResponse
 
