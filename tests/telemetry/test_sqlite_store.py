@@ -23,7 +23,7 @@ from ctxrouter.telemetry import (
     open_store,
 )
 from ctxrouter.telemetry.event import EVENT_FIELDS
-from ctxrouter.telemetry.sqlite import _MIGRATIONS
+from ctxrouter.telemetry.migrations import MIGRATIONS
 
 from .factories import T0, full_event, make_event
 
@@ -134,7 +134,7 @@ def test_a_database_from_a_newer_ctxrouter_is_refused_untouched(tmp_path: Path) 
         assert conn.execute("SELECT COUNT(*) FROM events").fetchone() == (1,)
         # the known migrations and the one from the future
         (count,) = conn.execute("SELECT COUNT(*) FROM _migrations").fetchone()
-        assert count == len(_MIGRATIONS) + 1
+        assert count == len(MIGRATIONS) + 1
     finally:
         conn.close()
 

@@ -21,15 +21,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from types import TracebackType
 
 from ctxrouter.telemetry.event import Event
-from ctxrouter.telemetry.store import Store
+from ctxrouter.telemetry.store import Closing, Store
 
 _log = logging.getLogger("ctxrouter.telemetry")
 
 
-class Recorder:
+class Recorder(Closing):
     """Queue events in memory and write them to ``store`` in batches, from a background thread.
 
     The recorder does not own the store: close the store after the recorder.
@@ -196,17 +195,6 @@ class Recorder:
         self._thread.join()
         self._log_dropped()
         self.flush()
-
-    def __enter__(self) -> Recorder:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"Recorder(pending={self.pending}, written={self.written}, store={self.store!r})"

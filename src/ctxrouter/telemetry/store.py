@@ -3,9 +3,10 @@ other backends (PostgreSQL) implement the same protocol and pass the same test s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
 
 from ctxrouter.telemetry.event import Event, Feedback
 
@@ -22,6 +23,54 @@ class EventQuery:
     until: float | None = None  # epoch seconds, exclusive
     limit: int | None = None
     newest_first: bool = False
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The SQL ``WHERE`` clause (``""`` for every event) and its parameters."""
+        equal = {
+            column: getattr(self, column) for column in ("run_id", "agent", "model", "outcome")
+        }
+        return where_clause(equal, since=self.since, until=self.until)
+
+
+def where_clause(
+    equal: Mapping[str, object | None],
+    *,
+    since: float | None = None,
+    until: float | None = None,
+    extra: Sequence[str] = (),
+) -> tuple[str, list[Any]]:
+    """A ``WHERE`` clause (``""`` when nothing narrows) and its parameters, with ``?``
+    placeholders: the ``extra`` conditions, each column of ``equal`` whose value is not
+    ``None`` equal to it (as text), ``ts`` in ``[since, until)``."""
+    clauses = list(extra)
+    params: list[Any] = []
+    for column, value in equal.items():
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(str(value))
+    for clause, bound in (("ts >= ?", since), ("ts < ?", until)):
+        if bound is not None:
+            clauses.append(clause)
+            params.append(bound)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+class Closing:
+    """``with thing:`` closes it on leaving the block (its ``close()``)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 @runtime_checkable
