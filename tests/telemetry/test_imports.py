@@ -146,7 +146,7 @@ def test_upgrading_to_m004_drops_copies_of_an_event_id(store_backend: StoreBacke
     )
     assert store_backend.raw("SELECT COUNT(*) FROM events") == [(3,)]
     with store_backend.open() as store:
-        assert store.migrations()[-1] == "m004_imports"
+        assert "m004_imports" in store.migrations()
         found = store.events()
         assert [(e.event_id, e.agent) for e in found] == [
             ("one", "code-reviewer"),

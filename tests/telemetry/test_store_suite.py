@@ -17,6 +17,7 @@ import pytest
 from ctxrouter.config import Settings
 from ctxrouter.errors import ConfigError
 from ctxrouter.telemetry import Event, EventQuery, Feedback, Outcome, SQLiteStore, Store, open_store
+from ctxrouter.telemetry.migrations import MIGRATIONS as ALL_MIGRATIONS
 
 if TYPE_CHECKING:
     from .conftest import AnyStore, StoreBackend
@@ -305,12 +306,7 @@ def test_feedback_and_events_share_one_schema_for_query(any_store: AnyStore) -> 
     assert rows == [("a", "no", '{"k": 1}')]
 
 
-MIGRATIONS = [
-    "m001_events_and_feedback",
-    "m002_metrics_indexes",
-    "m003_route_columns",
-    "m004_imports",
-]
+MIGRATIONS = [migration.name for migration in ALL_MIGRATIONS]
 
 
 def test_migrations_run_once_and_reopening_is_idempotent(store_backend: StoreBackend) -> None:

@@ -166,7 +166,7 @@ def render(migration: Migration, dialect: Dialect) -> tuple[Statement, ...]:
 
 def ddl(migration: Migration, dialect: Dialect) -> str:
     """``migration`` on ``dialect`` as one text: what must never change once it has shipped."""
-    return ";\n".join(map(str, render(migration, dialect))) + ";\n"
+    return "".join(f"{statement};\n" for statement in render(migration, dialect))
 
 
 def columns(migrations: Iterable[Migration], table: str) -> tuple[Column, ...]:
