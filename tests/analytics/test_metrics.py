@@ -34,7 +34,7 @@ from ctxrouter.analytics.metrics import (
 )
 from ctxrouter.telemetry import Event, Feedback, Outcome, SQLiteStore, Store
 from ctxrouter.telemetry.migrations import M002
-from ctxrouter.telemetry.schema import ddl
+from ctxrouter.telemetry.schema import render
 
 POSTGRES_URL = os.environ.get(
     "CTXROUTER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -477,7 +477,9 @@ def test_the_indexes_of_migration_m002_are_used_and_change_nothing(tmp_path: Pat
     with SQLiteStore(path) as lite:
         before = compute_metrics_page(lite, (*DASHBOARD, "tier"))
     conn = sqlite3.connect(path)
-    conn.executescript(ddl(M002, "sqlite"))  # as a new store has them
+    for ddl in render(M002, "sqlite"):  # as a new store has them
+        conn.execute(str(ddl))
+    conn.commit()
     conn.close()
     f = m._Filters(MONDAY, None, "Code Generation", None, None)
     with SQLiteStore(path) as lite:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ctxrouter.analytics.metrics import GroupMetrics, compute_metrics_page
 from ctxrouter.policy.tier import TIERS
-from ctxrouter.telemetry.store import Store
+from ctxrouter.telemetry.store import Store, where_clause
 
 NO_AGENT = "(no agent)"
 NO_TIER = "(no tier)"
@@ -81,18 +81,12 @@ class DashboardData:
 
 
 def _where(window: Window, extra: str = "") -> tuple[str, list[Any]]:
-    clauses = [extra] if extra else []
-    params: list[Any] = []
-    if window.since is not None:
-        clauses.append("ts >= ?")
-        params.append(window.since)
-    if window.until is not None:
-        clauses.append("ts < ?")
-        params.append(window.until)
-    if window.category is not None:
-        clauses.append("category = ?")
-        params.append(window.category)
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+    return where_clause(
+        {"category": window.category},
+        since=window.since,
+        until=window.until,
+        extra=[extra] if extra else [],
+    )
 
 
 def tier_order(tiers: set[str]) -> list[str]:
