@@ -38,7 +38,7 @@ from psycopg.rows import TupleRow
 
 from ctxrouter.errors import ConfigError
 from ctxrouter.telemetry.event import Event
-from ctxrouter.telemetry.imports import UPSERT_FILE, ImportedFile, Replacement, file_row
+from ctxrouter.telemetry.imports import UPSERT_FILE
 from ctxrouter.telemetry.migrate import migrate
 from ctxrouter.telemetry.schema import Dialect, Type
 from ctxrouter.telemetry.sqlstore import (
@@ -46,8 +46,8 @@ from ctxrouter.telemetry.sqlstore import (
     EVENT_COLUMNS,
     FEEDBACK_COLUMNS,
     UPDATE_EVENT,
+    Row,
     SQLStore,
-    event_row,
     event_rows,
 )
 
@@ -213,30 +213,17 @@ class PostgresStore(SQLStore[Connection]):
                     raise
                 _copy(conn, cleaned)
 
-    def save_import(
-        self,
-        source: str,
-        *,
-        events: Sequence[Event],
-        replacements: Sequence[Replacement] = (),
-        files: Sequence[ImportedFile] = (),
+    def _save_import(
+        self, events: Sequence[Event], updates: list[Row], file_rows: list[Row]
     ) -> int:
-        """In one transaction: add ``events`` (an ``event_id`` stored already is left alone),
-        apply ``replacements``, record ``files``; returns how many events were added."""
-        rows = event_rows(events)
-        updates = [(*event_row(r.event), r.event_id) for r in replacements]
-        file_rows = [file_row(source, f) for f in files]
-        with self._lock:
-            conn = self._db()
-            try:
-                return _save_import(conn, rows, updates, file_rows)
-            except psycopg.errors.CharacterNotInRepertoire:
-                clean = _without_nul(rows), _without_nul(updates), _without_nul(file_rows)
-                if clean == (None, None, None):
-                    raise
-                return _save_import(
-                    conn, clean[0] or rows, clean[1] or updates, clean[2] or file_rows
-                )
+        rows, conn = event_rows(events), self._db()
+        try:
+            return _save_import(conn, rows, updates, file_rows)
+        except psycopg.errors.CharacterNotInRepertoire:
+            clean = _without_nul(rows), _without_nul(updates), _without_nul(file_rows)
+            if clean == (None, None, None):
+                raise
+            return _save_import(conn, clean[0] or rows, clean[1] or updates, clean[2] or file_rows)
 
 
 def _copy(conn: Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -24,10 +24,10 @@ from typing import Any
 
 from ctxrouter.errors import ConfigError
 from ctxrouter.telemetry.event import EVENT_FIELDS, Event, Outcome
-from ctxrouter.telemetry.imports import UPSERT_FILE, ImportedFile, Replacement, file_row
+from ctxrouter.telemetry.imports import UPSERT_FILE
 from ctxrouter.telemetry.migrate import migrate
 from ctxrouter.telemetry.schema import Dialect
-from ctxrouter.telemetry.sqlstore import UPDATE_EVENT, SQLStore, event_row
+from ctxrouter.telemetry.sqlstore import FEEDBACK_COLUMNS, UPDATE_EVENT, Row, SQLStore
 
 _FLAGS = ("outcome", "stream", "batch")  # written as SQL literals, see _insert_events
 _BOUND = tuple(f for f in EVENT_FIELDS if f not in _FLAGS)
@@ -89,9 +89,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
 
     _LIKE = "LIKE"
     _UPSERT_FEEDBACK = (
-        "INSERT OR REPLACE INTO feedback"
-        " (feedback_id, ts, run_id, agent, correction, rating, extra)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        f"INSERT OR REPLACE INTO feedback ({FEEDBACK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
     )
 
     def __init__(self, path: Path | str, *, busy_timeout: float = 5.0) -> None:
@@ -138,23 +136,15 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         with self._lock, _transaction(self._db()) as conn:
             _insert_events(conn, events)
 
-    def save_import(
-        self,
-        source: str,
-        *,
-        events: Sequence[Event],
-        replacements: Sequence[Replacement] = (),
-        files: Sequence[ImportedFile] = (),
+    def _save_import(
+        self, events: Sequence[Event], updates: list[Row], file_rows: list[Row]
     ) -> int:
-        """In one transaction: add ``events`` (an ``event_id`` stored already is left alone),
-        apply ``replacements``, record ``files``; returns how many events were added."""
-        updates = [(*event_row(r.event), r.event_id) for r in replacements]
-        with self._lock, _transaction(self._db()) as conn:
+        with _transaction(self._db()) as conn:
             before = conn.total_changes
             _insert_events(conn, events, skip_stored=True)
             added = conn.total_changes - before
             conn.executemany(UPDATE_EVENT, updates)
-            conn.executemany(UPSERT_FILE, [file_row(source, f) for f in files])
+            conn.executemany(UPSERT_FILE, file_rows)
         return added
 
 

@@ -8,7 +8,7 @@ what truly differs:
 
 - ``_fetch`` and ``_execute``: one statement on its connection (the caller holds the lock);
 - ``query``, the read-only SQL of the :class:`~ctxrouter.telemetry.store.Store` protocol;
-- the write paths, ``write_events`` and ``save_import`` (SQLite groups its INSERTs by which
+- the write paths, ``write_events`` and ``_save_import`` (SQLite groups its INSERTs by which
   fields are null; PostgreSQL sends a binary COPY);
 - ``_LIKE`` (an ASCII-case-insensitive ``LIKE``) and ``_UPSERT_FEEDBACK``.
 
@@ -26,10 +26,18 @@ from operator import attrgetter
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from ctxrouter.telemetry.event import EVENT_FIELDS, Event, Feedback, Outcome
-from ctxrouter.telemetry.imports import SELECT_FILES, ImportedFile, imported_file
+from ctxrouter.telemetry.imports import (
+    SELECT_FILES,
+    ImportedFile,
+    Replacement,
+    file_row,
+    imported_file,
+)
 from ctxrouter.telemetry.migrations import MIGRATIONS
 from ctxrouter.telemetry.schema import Column, Type, columns
 from ctxrouter.telemetry.store import Closing, EventQuery, where_clause
+
+Row = tuple[Any, ...]
 
 EVENT_COLUMNS: tuple[Column, ...] = columns(MIGRATIONS, "events")[1:]  # after seq: Event's
 COLUMNS = ", ".join(f'"{name}"' for name in EVENT_FIELDS)  # quoted: PostgreSQL reserves "user"
@@ -44,14 +52,14 @@ _ALL = EventQuery()
 _IN_CHUNK = 500  # values per IN (...) list
 
 
-def event_row(event: Event) -> tuple[Any, ...]:
+def event_row(event: Event) -> Row:
     """``event``'s values in column order; refuses an outcome that is not one."""
     return event_rows([event])[0]
 
 
-def event_rows(events: Sequence[Event]) -> list[tuple[Any, ...]]:
+def event_rows(events: Sequence[Event]) -> list[Row]:
     """:func:`event_row` of each event."""
-    rows: list[tuple[Any, ...]] = list(map(_ROW, events))
+    rows: list[Row] = list(map(_ROW, events))
     for row in rows:
         if row[OUTCOME_AT] not in _OUTCOMES:
             raise ValueError(f"{row[OUTCOME_AT]!r} is not a valid Outcome")
@@ -87,7 +95,7 @@ class SQLStore(Closing, Generic[C]):
 
     # -- what a backend provides ---------------------------------------------------------
 
-    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """The rows of ``sql``; hold ``self._lock``."""
         raise NotImplementedError
 
@@ -95,8 +103,17 @@ class SQLStore(Closing, Generic[C]):
         """Run ``sql``, committed; returns how many rows it changed. Hold ``self._lock``."""
         raise NotImplementedError
 
-    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         """Read-only SQL over the shared schema (see :class:`~ctxrouter.telemetry.store.Store`)."""
+        raise NotImplementedError
+
+    def _save_import(
+        self, events: Sequence[Event], updates: list[Row], file_rows: list[Row]
+    ) -> int:
+        """:meth:`save_import` with its rows made: in one transaction, add ``events`` (those
+        stored already are left alone), run :data:`UPDATE_EVENT` with each of ``updates`` and
+        :data:`~ctxrouter.telemetry.imports.UPSERT_FILE` with each of ``file_rows``; returns
+        how many events were added. Hold ``self._lock``."""
         raise NotImplementedError
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -182,6 +199,21 @@ class SQLStore(Closing, Generic[C]):
                     for seq, *row in self._fetch(sql, (*chunk, source)):
                         found[seq] = event_from_row(row)
         return [found[seq] for seq in sorted(found)]
+
+    def save_import(
+        self,
+        source: str,
+        *,
+        events: Sequence[Event],
+        replacements: Sequence[Replacement] = (),
+        files: Sequence[ImportedFile] = (),
+    ) -> int:
+        """In one transaction: add ``events`` (an ``event_id`` stored already is left alone),
+        apply ``replacements``, record ``files``; returns how many events were added."""
+        updates = [(*event_row(r.event), r.event_id) for r in replacements]
+        file_rows = [file_row(source, f) for f in files]
+        with self._lock:
+            return self._save_import(events, updates, file_rows)
 
     def imported_files(self, source: str) -> dict[str, ImportedFile]:
         """The read positions of the importer ``source``, by path."""
