@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ctxrouter.config import Settings
-from ctxrouter.testing.npm_tools import CCUSAGE, CLAUDE_CODE, NpmTool
+from tests.harness.npm_tools import CCUSAGE, CLAUDE_CODE, NpmTool
 
 REQUIRE_SERVICES = os.environ.get("CTXROUTER_REQUIRE_SERVICES") == "1"
 

@@ -20,9 +20,9 @@ from ctxrouter.integrations.claude_code.importer import ImportSummary, Transcrip
 from ctxrouter.models import ModelRegistry
 from ctxrouter.models.pricer import Pricer
 from ctxrouter.telemetry import Event, SQLiteStore
-from ctxrouter.testing.ccusage import ccusage_daily, token_totals
-from ctxrouter.testing.claude_code import SpawnSubagent, is_subagent_request, run_claude
 from ctxrouter.testing.fake_anthropic import FakeAnthropic, Fault
+from tests.harness.ccusage import ccusage_daily, token_totals
+from tests.harness.claude_code import SpawnSubagent, is_subagent_request, run_claude
 
 Tokens = tuple[int, int, int, int, int]  # input, output, cache writes 5m and 1h, cache reads
 
