@@ -23,20 +23,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Serve in this process until SIGINT / SIGTERM; print the ``base_url`` once listening.
     Benchmarks run it apart from the client so that they do not share a GIL."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    options = vars(parser.parse_args(argv))  # each option's dest is a FakeAnthropic argument
+    options["rates"] = dict(options["rates"])
     try:
-        fake = FakeAnthropic(
-            seed=args.seed,
-            rates=dict(args.rate),
-            api_key=args.api_key,
-            reply=args.reply,
-            output_tokens=args.output_tokens,
-            stream_chunks=args.stream_chunks,
-            chunk_delay_s=args.chunk_delay,
-            keep_requests=args.keep_requests,
-            host=args.host,
-            port=args.port,
-        )
+        fake = FakeAnthropic(**options)
     except ValueError as exc:
         parser.error(str(exc))
     asyncio.run(_serve(fake))
@@ -63,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None, help="seed of the random faults")
     parser.add_argument(
         "--rate",
+        dest="rates",
         type=_rate,
         action="append",
         default=[],
@@ -75,7 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--output-tokens", type=int, default=None, help="reported per answer")
     parser.add_argument("--stream-chunks", type=int, default=4, help="text deltas per stream")
     parser.add_argument(
-        "--chunk-delay", type=float, default=0.0, metavar="SECONDS", help="between deltas"
+        "--chunk-delay",
+        dest="chunk_delay_s",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="between deltas",
     )
     parser.add_argument("--keep-requests", type=int, default=1000, help="requests kept in the log")
     return parser
