@@ -89,9 +89,7 @@ def serve_gateway(args: argparse.Namespace) -> None:
     import uvicorn
 
     from ctxrouter.config import Settings
-    from ctxrouter.gateway import create_gateway
-    from ctxrouter.models.registry import ModelRegistry
-    from ctxrouter.routing.router import Router
+    from ctxrouter.gateway import build_gateway
     from ctxrouter.telemetry.event import Event
 
     received = 0
@@ -107,9 +105,7 @@ def serve_gateway(args: argparse.Namespace) -> None:
 
     with tempfile.TemporaryDirectory(prefix="ctxrouter-bench-") as tmp:
         settings = Settings.load(data_dir=Path(tmp))
-        registry = ModelRegistry.load(settings)
-        router = Router.from_settings(settings, registry=registry)
-        app = create_gateway(upstream=args.upstream, router=router, registry=registry, sink=sink)
+        app = build_gateway(settings, upstream=args.upstream, sink=sink).app
         # uvicorn binds (port 0) as `ctxrouter serve` has it bind: a socket made here would lack
         # TCP_NODELAY once accepted (asyncio sets it only for IPPROTO_TCP sockets), and every
         # keep-alive answer would wait ~40 ms on Nagle + delayed ACK

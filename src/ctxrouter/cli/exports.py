@@ -50,7 +50,7 @@ def claude_code(
     """
     from ctxrouter.integrations.claude_code import export
 
-    catalog = state(ctx).catalog(catalog_dirs)
+    catalog = state(ctx).catalog(catalog_dirs, exclude=[folder])  # its files are the output
     only = {catalog.get_agent(name).name for name in agents} if agents else None
     if folder.exists() and not folder.is_dir():
         raise fail(f"--dir {folder}: not a folder")
