@@ -69,7 +69,8 @@ def start_gateway(tmp_path: Path) -> Iterator[StartGateway]:
         events: list[Event] = []
         given = dict(settings or {})
         retry = {**QUICK_RETRY, **given.pop("retry", {})}
-        configured = Settings.load(data_dir=tmp_path / "data", retry=retry, **given)
+        given.setdefault("data_dir", tmp_path / "data")
+        configured = Settings.load(retry=retry, **given)
         gateway = build_gateway(configured, upstream=fake.base_url, sink=events.append, **kwargs)
         server, thread, port = serve_in_thread(gateway.app)
         setup = Setup(fake, f"http://127.0.0.1:{port}", events)

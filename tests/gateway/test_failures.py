@@ -133,3 +133,26 @@ def test_sdk_sees_the_upstream_error_unchanged_once_retries_run_out(
     assert caught.value.status_code == 503
     assert isinstance(caught.value.body, dict)
     assert caught.value.body["error"]["message"] == "Service unavailable"
+
+
+def test_the_gateway_rests_a_failing_model_as_the_runtime_does(
+    start_gateway: StartGateway,
+) -> None:
+    # one attempt engine: the breaker (retry.breaker_*) guards the gateway's upstream calls too
+    setup = start_gateway(
+        settings={
+            "retry": {
+                "max_attempts": 1,
+                "run_max_attempts": 1,
+                "breaker_window": 2,
+                "breaker_min_calls": 2,
+                "breaker_reset_s": 3600,
+            }
+        }
+    )
+    setup.fake.enqueue(Fault.status(529), Fault.status(529))
+    assert [ask(setup).status_code for _ in range(2)] == [529, 529]
+    rested = ask(setup)  # claude-sonnet-5-5's circuit is open: the upstream is spared
+    assert rested.status_code == 529
+    assert "circuit open for claude-sonnet-5-5" in rested.json()["error"]["message"]
+    assert len(setup.fake.requests) == 2

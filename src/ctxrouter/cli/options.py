@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,4 +15,12 @@ SinceOpt = Annotated[
 UntilOpt = Annotated[
     str | None,
     typer.Option("--until", help="Until (not including) a date, a UTC time or a span back."),
+]
+AgentsOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--agents",
+        help="An agent folder (repeatable); its agents replace others of the same name "
+        "(after the built-ins, ~/.claude/agents, ./.claude/agents and agent_dirs).",
+    ),
 ]

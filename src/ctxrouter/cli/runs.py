@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ctxrouter.cli.assign import decision_record, print_decision
+from ctxrouter.cli.options import AgentsOpt
 from ctxrouter.cli.output import guarded, print_json, stderr, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.errors import FallbackExhausted, InputError
@@ -23,10 +24,16 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @guarded
-def route(ctx: typer.Context, agent: AgentArg, task: TaskArg, json_: JsonOpt = False) -> None:
+def route(
+    ctx: typer.Context,
+    agent: AgentArg,
+    task: TaskArg,
+    agents: AgentsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
     """Show the routing decision for AGENT on TASK, and the trace of why (nothing is run)."""
     app = state(ctx)
-    router = Router.from_settings(app.settings, app.catalog(), app.registry())
+    router = Router.from_settings(app.settings, app.catalog(agents), app.registry())
     decision = router.decide(RouteRequest(task=_task(task), agent=agent))
     if json_:
         print_json(decision_record(decision, task))
@@ -115,6 +122,7 @@ def run(
         bool, typer.Option(help="Store the prompt and answer text (off by default).")
     ] = False,
     max_tokens: Annotated[int, typer.Option(min=1)] = 4096,
+    agents: AgentsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run one task end to end: route, call, retry, fall back, escalate, record."""
@@ -122,7 +130,8 @@ def run(
 
     app = state(ctx)
     request = RouteRequest(task=_task(task), agent=agent)
-    app.catalog().get_agent(agent)  # an unknown agent fails before anything is opened
+    catalog = app.catalog(agents)
+    catalog.get_agent(agent)  # an unknown agent fails before anything is opened
     options = RunOptions(
         validators=_validators(validate, json_schema),
         stream=stream,
@@ -132,7 +141,7 @@ def run(
 
     async def go() -> RunResult:
         async with Runtime.open(
-            app.settings, provider=provider, catalog=app.catalog(), registry=app.registry()
+            app.settings, provider=provider, catalog=catalog, registry=app.registry()
         ) as runtime:
             return await runtime.run(request, options)
 
