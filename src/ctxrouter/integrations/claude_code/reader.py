@@ -1,5 +1,5 @@
 """Reading transcripts from where the last import stopped: their new lines, parsed. Runs in
-the importer's process, or in worker processes for large imports (:func:`read_all` decides;
+the importer's process, or in worker processes for large imports (:func:`worker_pool` decides;
 :func:`read_files` is what the workers run: module-level, picklable arguments and results,
 nothing imported but the parser).
 """
