@@ -51,11 +51,8 @@ def claude_code(
 ) -> None:
     """Import Claude Code transcripts: one event per API response, deduplicated as ccusage
     does, priced per day. Run it again to add only what is new."""
-    from ctxrouter.integrations.claude_code.importer import (
-        TranscriptImporter,
-        default_root,
-        projects_folder,
-    )
+    from ctxrouter.integrations.claude_code.importer import TranscriptImporter
+    from ctxrouter.integrations.claude_code.projects import default_root, projects_folder
     from ctxrouter.models.pricer import Pricer
     from ctxrouter.telemetry import open_store
 
