@@ -104,11 +104,12 @@ class _Handler(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         self.server.touch()
         line = self.rfile.readline(MAX_REQUEST_BYTES)
+        stopping = False
         try:
             request = json.loads(line)
             if request.get("cmd") == "stop":
                 reply: dict[str, Any] = {"stopped": True}
-                threading.Thread(target=self.server.shutdown, daemon=True).start()
+                stopping = True
             elif request.get("cmd") == "ping":
                 reply = {"pid": os.getpid()}
             else:
@@ -119,6 +120,9 @@ class _Handler(socketserver.StreamRequestHandler):
             log.exception("hookd: request failed")
             reply = {"error": f"{type(exc).__name__}: {exc}"}
         self.wfile.write(json.dumps(reply).encode() + b"\n")
+        self.wfile.flush()
+        if stopping:  # after the reply is out: the process may end as soon as serving stops
+            threading.Thread(target=self.server.shutdown, daemon=True).start()
 
 
 class HookServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
