@@ -56,7 +56,7 @@ def claude_code(
         default_root,
         projects_folder,
     )
-    from ctxrouter.models.pricer import Pricer
+    from ctxrouter.models.bulk_pricing import Pricer
     from ctxrouter.telemetry import open_store
 
     app_state = state(ctx)

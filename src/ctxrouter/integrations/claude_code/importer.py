@@ -65,7 +65,7 @@ from ctxrouter.integrations.claude_code.transcripts import (
     agent_type,
     transcript_file,
 )
-from ctxrouter.models.pricer import Pricer
+from ctxrouter.models.bulk_pricing import Pricer
 from ctxrouter.telemetry.event import Event, Outcome, sha256
 from ctxrouter.telemetry.imports import ImportedFile, ImportStore, ImportWriter, Replacement
 
