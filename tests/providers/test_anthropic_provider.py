@@ -264,6 +264,19 @@ async def test_429_retry_after_http_date(fake: FakeAnthropic, provider: Anthropi
     assert future.retryable
 
 
+async def test_an_unlisted_4xx_says_retrying_will_not_help(
+    fake: FakeAnthropic, provider: AnthropicProvider
+) -> None:
+    fake.enqueue(Fault.status(409, error_type="conflict_error", message="Conflict"))
+
+    error = await failure(provider, call())
+
+    assert type(error) is ProviderError
+    assert error.status == 409
+    assert not error.retryable
+    assert str(error).endswith("; retrying will not help")
+
+
 async def test_401_from_a_wrong_key(fake: FakeAnthropic) -> None:
     async with AnthropicProvider(api_key="wrong", base_url=fake.base_url) as provider:
         error = await failure(provider, call())
