@@ -37,8 +37,9 @@ if TYPE_CHECKING:
         UnknownAgentError,
         UnknownModelError,
     )
-    from ctxrouter.models.pricing import Cost, Quote, Usage, price_usage
+    from ctxrouter.models.pricing import Cost, Quote, price_usage
     from ctxrouter.models.registry import ModelInfo, ModelRegistry
+    from ctxrouter.models.usage import Usage
     from ctxrouter.policy import Escalation, ModelPolicy, PolicyKind, Tier
     from ctxrouter.policy.detect import Detector, load_detector
     from ctxrouter.policy.matrix import (
@@ -84,7 +85,7 @@ _LAZY: dict[str, str] = {
     "TraceStep": "ctxrouter.routing",
     "UnknownAgentError": "ctxrouter.errors",
     "UnknownModelError": "ctxrouter.errors",
-    "Usage": "ctxrouter.models.pricing",
+    "Usage": "ctxrouter.models.usage",
     "lint": "ctxrouter.catalog",
     "load_catalog": "ctxrouter.catalog",
     "load_decision_matrix": "ctxrouter.policy.matrix",

@@ -11,12 +11,28 @@ import json
 from collections.abc import Iterator, Sequence
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ctxrouter.errors import ConfigError, InputError, Problem, did_you_mean
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_data_file(
+    model: type[M], path: Path | str | None, shipped_name: str, *, known: Sequence[str] = ()
+) -> M:
+    """``path``, or the shipped ``ctxrouter/data/<shipped_name>``, read, parsed as YAML and
+    validated as ``model``. Every problem raises one :class:`ConfigError` naming the file, the
+    line and the field (with a "did you mean" among ``known`` for a mistyped enum value)."""
+    text, where = read_data_file(path, shipped_name)
+    raw = parse_yaml(text, where)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise data_file_error(exc, text, where, known) from None
 
 
 def read_data_file(path: Path | str | None, shipped_name: str) -> tuple[str, Path]:

@@ -15,7 +15,7 @@ from ctxrouter.integrations.claude_code.importer import TranscriptImporter
 from ctxrouter.integrations.claude_code.summary import SOURCE, ImportSummary
 from ctxrouter.integrations.claude_code.transcripts import parse_line
 from ctxrouter.models import ModelRegistry
-from ctxrouter.models.pricer import Pricer
+from ctxrouter.models.bulk_pricing import Pricer
 from ctxrouter.telemetry import Event, SQLiteStore
 from ctxrouter.telemetry.imports import ImportedFile, Replacement
 

@@ -18,7 +18,7 @@ from ctxrouter.cli.app import app
 from ctxrouter.config import Settings
 from ctxrouter.integrations.claude_code.importer import ImportSummary, TranscriptImporter
 from ctxrouter.models import ModelRegistry
-from ctxrouter.models.pricer import Pricer
+from ctxrouter.models.bulk_pricing import Pricer
 from ctxrouter.telemetry import Event, SQLiteStore
 from ctxrouter.testing.fake_anthropic import FakeAnthropic, Fault
 from tests.harness.ccusage import ccusage_daily, token_totals

@@ -53,7 +53,7 @@ def claude_code(
     does, priced per day. Run it again to add only what is new."""
     from ctxrouter.integrations.claude_code.importer import TranscriptImporter
     from ctxrouter.integrations.claude_code.projects import default_root, projects_folder
-    from ctxrouter.models.pricer import Pricer
+    from ctxrouter.models.bulk_pricing import Pricer
     from ctxrouter.telemetry import open_store
 
     app_state = state(ctx)

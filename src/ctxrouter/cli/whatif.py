@@ -130,7 +130,7 @@ def whatif(
     """Estimate what the fleet's policy would have saved on the recorded history: each
     subagent's responses repriced at the tier its catalog policy prefers (assumptions shown)."""
     from ctxrouter.analytics.whatif import collect, what_if
-    from ctxrouter.models.pricer import Pricer
+    from ctxrouter.models.bulk_pricing import Pricer
     from ctxrouter.telemetry import open_store
 
     now = time.time()

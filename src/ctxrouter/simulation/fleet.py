@@ -17,16 +17,14 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ctxrouter.clock import VirtualClock
 from ctxrouter.config import Settings
-from ctxrouter.datafile import data_file_error, parse_yaml
-from ctxrouter.errors import ConfigError
+from ctxrouter.datafile import load_data_file
 from ctxrouter.execution.runtime import Runtime
 from ctxrouter.pipelines.engine import PipelineRun, PipelineRunner
 from ctxrouter.pipelines.loader import load_pipeline
@@ -37,6 +35,7 @@ from ctxrouter.telemetry.event import Outcome
 from ctxrouter.telemetry.sqlite import SQLiteStore
 
 DAY_S = 86_400.0
+PLAN_FILE = "fleet/strategy-month.yaml"  # under ctxrouter/data
 
 
 class TaskKind(BaseModel):
@@ -77,15 +76,7 @@ class FleetPlan(BaseModel):
 
 
 def load_plan(path: Path | None = None) -> FleetPlan:
-    where = path or Path(str(files("ctxrouter") / "data" / "fleet" / "strategy-month.yaml"))
-    try:
-        text = where.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {where}: {exc.strerror or exc}") from None
-    try:
-        return FleetPlan.model_validate(parse_yaml(text, where))
-    except ValidationError as exc:
-        raise data_file_error(exc, text, where, []) from None
+    return load_data_file(FleetPlan, path, PLAN_FILE)
 
 
 @dataclass(frozen=True, slots=True)

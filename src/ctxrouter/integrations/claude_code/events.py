@@ -18,7 +18,7 @@ from typing import Any, Final
 from ctxrouter.integrations.claude_code.dedupe import Slot, exact_key
 from ctxrouter.integrations.claude_code.responses import Response
 from ctxrouter.integrations.claude_code.summary import SOURCE
-from ctxrouter.models.pricer import Pricer
+from ctxrouter.models.bulk_pricing import Pricer
 from ctxrouter.telemetry.event import Event, Outcome, sha256
 
 MAIN_AGENT: Final = "main"

@@ -55,7 +55,7 @@ from ctxrouter.integrations.claude_code.summary import (
     Problem,
 )
 from ctxrouter.integrations.claude_code.texts import Turns, prompt
-from ctxrouter.models.pricer import Pricer
+from ctxrouter.models.bulk_pricing import Pricer
 from ctxrouter.telemetry.event import Event
 from ctxrouter.telemetry.imports import ImportedFile, ImportStore, ImportWriter, Replacement
 
