@@ -49,12 +49,6 @@ def claude_dir(tmp_path: Path) -> Path:
     return config
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CTXROUTER_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
 def test_import_prints_a_summary_and_adds_nothing_the_second_time(
     claude_dir: Path, data_dir: Path
 ) -> None:
@@ -62,7 +56,7 @@ def test_import_prints_a_summary_and_adds_nothing_the_second_time(
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert ["from", str(claude_dir / "projects")] in cells(out)
-    assert ["into", str(data_dir / "ctxrouter.db")] in cells(out)
+    assert result.stderr == f"recorded in {data_dir / 'ctxrouter.db'}\n"
     assert "2 found: 2 read, 0 unchanged" in out
     assert "4 read: 3 report a response, 1 other, 0 skipped" in out
     assert "2 distinct: 2 added, 0 updated, 0 already stored; 1 lines were copies" in out
@@ -115,7 +109,7 @@ def test_unpriced_models_and_broken_lines_are_reported(
     assert "unpriced (not counted as $0): claude-opus-4-1 1" in result.stdout
     assert "1 line(s) could not be read and were skipped:" in result.stdout
     assert f"-src-app/{SESSION}.jsonl:5: broken JSON" in result.stdout
-    assert ["into", str(db)] in cells(result.stdout)
+    assert result.stderr == f"recorded in {db}\n"
     assert not (data_dir / "ctxrouter.db").exists()
 
 

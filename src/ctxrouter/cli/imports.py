@@ -12,7 +12,8 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from ctxrouter.cli.output import guarded, print_json, stderr, stdout
+from ctxrouter.cli.options import DbOpt
+from ctxrouter.cli.output import guarded, print_json, print_store, stderr, stdout
 from ctxrouter.cli.state import AppState, state
 from ctxrouter.errors import CtxRouterError
 
@@ -43,10 +44,7 @@ def claude_code(
             "--with-text", help="Also store the prompt and answer text (not stored by default)."
         ),
     ] = False,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", help="The SQLite database; default: the settings' store."),
-    ] = None,
+    db: DbOpt = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Import Claude Code transcripts: one event per API response, deduplicated as ccusage
@@ -57,14 +55,11 @@ def claude_code(
         projects_folder,
     )
     from ctxrouter.models.pricer import Pricer
-    from ctxrouter.telemetry import open_store
 
     app_state = state(ctx)
     root = projects_folder(path if path is not None else default_root())
-    settings = app_state.settings
-    store = open_store(db) if db is not None else open_store(settings)
-    where = _label(store)
-    try:
+    target = app_state.store_target(db)
+    with target.open() as store:
         importer = TranscriptImporter(
             store,
             root,
@@ -74,20 +69,11 @@ def claude_code(
         )
         importer.plan()
         summary = _run(importer)
-    finally:
-        store.close()
     if json_:
-        data = summary.to_dict()
-        data["store"] = where
-        print_json(data)
+        print_json({**summary.to_dict(), "store": target.label})
     else:
-        print_summary(summary, store=where)
-
-
-def _label(store: object) -> str:
-    from ctxrouter.telemetry.sqlite import SQLiteStore
-
-    return str(store.path) if isinstance(store, SQLiteStore) else repr(store)
+        print_summary(summary)
+        print_store(target.label, verb="recorded in")
 
 
 def _categories(app_state: AppState) -> dict[str, str]:
@@ -147,7 +133,7 @@ def _counts(counter: Counter[str], limit: int = 8) -> str:
     return " · ".join(shown) or "—"
 
 
-def print_summary(summary: ImportSummary, *, store: str) -> None:
+def print_summary(summary: ImportSummary) -> None:
     """The import's summary for people (``--json`` has every figure)."""
     s = summary
     out = stdout()
@@ -180,7 +166,7 @@ def print_summary(summary: ImportSummary, *, store: str) -> None:
     table = Table(box=box.SIMPLE_HEAD, show_header=False, show_edge=False, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
-    rows = [("from", s.root), ("into", store), ("files", files), ("lines", lines)]
+    rows = [("from", s.root), ("files", files), ("lines", lines)]
     rows.append(("responses", responses))
     if s.added or s.updated:
         rows += [("tokens", tokens), ("cost", cost), ("agents", _counts(s.agents))]

@@ -65,7 +65,7 @@ def serve(
     from ctxrouter.gateway.agents import gateway_catalog
     from ctxrouter.gateway.keys import KEY_HEADER, KeyRing
     from ctxrouter.routing import Router
-    from ctxrouter.telemetry import Recorder, open_store
+    from ctxrouter.telemetry import Recorder, open_store, store_label
 
     app_state = state(ctx)
     settings = app_state.settings
@@ -114,7 +114,7 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     console.print(
         f"gateway on http://{shown}:{port} -> {target}; {len(catalog)} agents; events to "
-        f"{'the PostgreSQL store' if settings.store_url else settings.database_path}; "
+        f"{store_label(store)}; "
         f"dashboard at /dashboard/, metrics at /metrics",
         highlight=False,
         markup=False,
