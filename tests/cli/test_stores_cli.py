@@ -189,6 +189,19 @@ def test_pipeline_run_records_in_the_configured_store(
     assert steps == {"diagnose", "fix", "test"}
 
 
+def test_import_records_in_the_configured_store(
+    app: typer.Typer, cli_store: StoreBackend, claude_dir: Path
+) -> None:
+    out, _ = invoke(app, "import", "claude-code", str(claude_dir), "--json")
+    data = json.loads(out)
+    assert data["responses"]["added"] == 2 and data["store"] == cli_store.label
+    out, _ = invoke(app, "import", "claude-code", str(claude_dir))
+    rows = [row.strip().split(None, 1) for row in out.splitlines() if row.strip()]
+    assert "0 added" in out and ["into", cli_store.label] in rows  # its summary names it
+    with cli_store.open() as store:
+        assert {e.message_id for e in store.events()} == {"msg_1", "msg_2"}
+
+
 def test_feedback_goes_to_the_configured_store(app: typer.Typer, fleet: StoreBackend) -> None:
     result = runner.invoke(app, ["feedback", "run-042", "--correction", "use slugify", "--json"])
     assert result.exit_code == 0, result.output

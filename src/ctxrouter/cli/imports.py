@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ctxrouter.cli.options import DbOpt
-from ctxrouter.cli.output import guarded, print_json, print_store, stderr, stdout
+from ctxrouter.cli.output import guarded, print_json, stderr, stdout
 from ctxrouter.cli.state import AppState, state
 from ctxrouter.errors import CtxRouterError
 
@@ -72,8 +72,7 @@ def claude_code(
     if json_:
         print_json({**summary.to_dict(), "store": target.label})
     else:
-        print_summary(summary)
-        print_store(target.label, verb="recorded in")
+        print_summary(summary, store=target.label)  # its "into" row names the store
 
 
 def _categories(app_state: AppState) -> dict[str, str]:
@@ -133,7 +132,7 @@ def _counts(counter: Counter[str], limit: int = 8) -> str:
     return " · ".join(shown) or "—"
 
 
-def print_summary(summary: ImportSummary) -> None:
+def print_summary(summary: ImportSummary, *, store: str) -> None:
     """The import's summary for people (``--json`` has every figure)."""
     s = summary
     out = stdout()
@@ -166,7 +165,7 @@ def print_summary(summary: ImportSummary) -> None:
     table = Table(box=box.SIMPLE_HEAD, show_header=False, show_edge=False, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
-    rows = [("from", s.root), ("files", files), ("lines", lines)]
+    rows = [("from", s.root), ("into", store), ("files", files), ("lines", lines)]
     rows.append(("responses", responses))
     if s.added or s.updated:
         rows += [("tokens", tokens), ("cost", cost), ("agents", _counts(s.agents))]
