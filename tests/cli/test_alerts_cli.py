@@ -209,13 +209,6 @@ def test_the_held_output_says_so(app: typer.Typer, data_dir: Path, firing_db: Pa
     assert "0 notified; 1 already notified and held back" in " ".join(again.stdout.split())
 
 
-def test_no_database_yet_is_quiet(app: typer.Typer, data_dir: Path) -> None:
-    result = runner.invoke(app, ["alerts", "check", "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["alerts"] == []
-    assert not (data_dir / "ctxrouter.db").exists()  # a check creates nothing
-
-
 def test_custom_rules_file(
     app: typer.Typer, data_dir: Path, quiet_db: Path, tmp_path: Path
 ) -> None:

@@ -75,27 +75,6 @@ def ids(output: str) -> list[str]:
     return [e["event_id"] for e in json.loads(output)]
 
 
-def test_no_database_yet_is_not_an_error(app: typer.Typer, db: Path) -> None:
-    result = runner.invoke(app, ["events"])
-    assert result.exit_code == 0, result.output
-    assert f"no events recorded yet (store: {db})" in result.stdout
-    result = runner.invoke(app, ["events", "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == []
-    assert not db.exists()  # looking does not create it
-
-
-def test_an_empty_database_says_so(app: typer.Typer, db: Path) -> None:
-    write(db, [])
-    result = runner.invoke(app, ["events"])
-    assert result.exit_code == 0, result.output
-    assert "no events recorded yet" in result.stdout
-    write(db, sample())
-    result = runner.invoke(app, ["events", "--agent", "nobody"])
-    assert result.exit_code == 0, result.output
-    assert f"no events match (store: {db})" in result.stdout
-
-
 def test_table_newest_first(app: typer.Typer, db: Path) -> None:
     write(db, sample())
     result = runner.invoke(app, ["events"])

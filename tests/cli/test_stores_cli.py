@@ -121,21 +121,40 @@ def test_profile_reads_the_configured_store(app: typer.Typer, fleet: StoreBacken
     assert "python-pro" in out and err == f"store: {fleet.label}\n"
 
 
-@pytest.mark.parametrize(
-    ("args", "what"),
-    [
-        pytest.param(["metrics"], "no events recorded yet", id="metrics"),
-        pytest.param(["events"], "no events recorded yet", id="events"),
-        pytest.param(["whatif"], "no claude-code events recorded", id="whatif"),
-        pytest.param(["alerts", "check"], "no events recorded yet", id="alerts"),
-    ],
-)
+EMPTY = [
+    pytest.param(["metrics"], "no events recorded yet", id="metrics"),
+    pytest.param(["events"], "no events recorded yet", id="events"),
+    pytest.param(["whatif"], "no claude-code events recorded", id="whatif"),
+    pytest.param(["alerts", "check"], "no events recorded yet", id="alerts"),
+]
+
+
+@pytest.mark.parametrize(("args", "what"), EMPTY)
 def test_an_empty_store_is_named(
     app: typer.Typer, cli_store: StoreBackend, args: list[str], what: str
 ) -> None:
+    cli_store.open().close()  # created (the file, the schema), with no events
     out, err = invoke(app, *args)
     assert f"{what} (store: {cli_store.label})" in out
     assert err == ""
+
+
+@pytest.mark.parametrize(("args", "what"), EMPTY)
+def test_reading_creates_no_sqlite_file(
+    app: typer.Typer, db: Path, args: list[str], what: str
+) -> None:
+    out, err = invoke(app, *args)
+    assert f"{what} (store: {db})" in out and err == ""
+    out, err = invoke(app, *args, "--json")
+    data = json.loads(out)  # an empty answer: a list, or an object that names the store
+    assert data == [] if isinstance(data, list) else data["store"] == str(db)
+    assert not db.exists()  # looking creates nothing
+
+
+@pytest.mark.parametrize("command", ["metrics", "events"])
+def test_no_match_names_the_store(app: typer.Typer, fleet: StoreBackend, command: str) -> None:
+    out, err = invoke(app, command, "--agent", "nobody")
+    assert out == f"no events match (store: {fleet.label})\n" and err == ""
 
 
 def test_db_names_another_store(
