@@ -205,6 +205,11 @@ class Settings(BaseSettings):
         default=None,
         description="A shared PostgreSQL store (postgresql://...); default: the SQLite file.",
     )
+    store_schema: str = Field(
+        default="ctxrouter",
+        min_length=1,
+        description="The PostgreSQL schema of the store_url store (created if missing).",
+    )
     alerts_webhook_url: SecretStr | None = Field(
         default=None, description="Slack-compatible webhook notified when alerts fire."
     )

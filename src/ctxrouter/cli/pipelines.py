@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ctxrouter.cli.output import guarded, print_json, stderr, stdout
+from ctxrouter.cli.output import guarded, print_json, print_store, stderr, stdout
 from ctxrouter.cli.state import AppState, state
 from ctxrouter.pipelines.loader import load_all, load_pipeline
 from ctxrouter.pipelines.report import PipelineReport, report
@@ -142,28 +142,26 @@ def run(
 ) -> None:
     """Run a pipeline on one task: every step routed, run, and accounted for."""
     from ctxrouter.errors import InputError
-    from ctxrouter.execution.runtime import Runtime
     from ctxrouter.pipelines.engine import PipelineRunner
 
     app = state(ctx)
     spec = _spec(app, name)
     if not task.strip():
         raise InputError("--task is empty: describe the task in words")
+    where = app.store_target().label
 
     async def go() -> tuple[PipelineReport, str | None]:
-        async with Runtime.open(
-            app.settings, provider=provider, catalog=app.catalog(), registry=app.registry()
-        ) as runtime:
+        async with app.runtime(provider) as runtime:
             runner = PipelineRunner(runtime.executor, runtime.clock)
             result = await runner.run(spec, task)
             return report(result, runtime.registry), result.output
 
     rep, output = asyncio.run(go())
     if json_:
-        print_json({**rep.to_dict(), "output": output})
+        print_json({**rep.to_dict(), "output": output, "store": where})
     else:
         print_report(rep)
-        stderr().print(f"events recorded in {app.settings.database_path}", style="dim")
+        print_store(where, verb="events recorded in")
     if not rep.ok:
         raise typer.Exit(1)
 
@@ -190,7 +188,6 @@ def batch_run(
     json_: JsonOpt = False,
 ) -> None:
     """Run a pipeline over many tasks, with a progress bar; rerun to resume after a stop."""
-    from ctxrouter.execution.runtime import Runtime
     from ctxrouter.pipelines.batch import read_tasks, run_batch
     from ctxrouter.pipelines.engine import PipelineRunner
 
@@ -200,15 +197,10 @@ def batch_run(
     results = output or tasks.with_suffix(".results.jsonl")
     if restart and results.exists():
         results.unlink()
+    where = app.store_target().label
 
     async def go() -> Any:
-        async with Runtime.open(
-            app.settings,
-            provider=provider,
-            catalog=app.catalog(),
-            registry=app.registry(),
-            batch=batch_api,
-        ) as runtime:
+        async with app.runtime(provider, batch=batch_api) as runtime:
             runner = PipelineRunner(runtime.executor, runtime.clock, batch=batch_api)
             with Progress(
                 TextColumn("{task.description}"),
@@ -233,7 +225,7 @@ def batch_run(
     summary = asyncio.run(go())
     data = summary.to_dict()
     if json_:
-        print_json(data)
+        print_json({**data, "store": where})
     else:
         out = stdout()
         out.print(
@@ -248,5 +240,6 @@ def batch_run(
             f"{_pct(data['savings_vs_all_opus_pct'])} vs all-opus",
             highlight=False,
         )
+        print_store(where, verb="events recorded in")
     if summary.failed:
         raise typer.Exit(1)

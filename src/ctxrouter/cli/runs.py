@@ -11,7 +11,7 @@ import typer
 
 from ctxrouter.cli.assign import decision_record, print_decision
 from ctxrouter.cli.options import AgentsOpt
-from ctxrouter.cli.output import guarded, print_json, stderr, stdout
+from ctxrouter.cli.output import guarded, print_json, print_store, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.errors import FallbackExhausted, InputError
 from ctxrouter.execution.result import RunOptions, RunResult
@@ -126,8 +126,6 @@ def run(
     json_: JsonOpt = False,
 ) -> None:
     """Run one task end to end: route, call, retry, fall back, escalate, record."""
-    from ctxrouter.execution.runtime import Runtime
-
     app = state(ctx)
     request = RouteRequest(task=_task(task), agent=agent)
     catalog = app.catalog(agents)
@@ -138,11 +136,10 @@ def run(
         store_text=store_text or None,
         max_tokens=max_tokens,
     )
+    where = app.store_target().label
 
     async def go() -> RunResult:
-        async with Runtime.open(
-            app.settings, provider=provider, catalog=catalog, registry=app.registry()
-        ) as runtime:
+        async with app.runtime(provider, catalog=catalog) as runtime:
             return await runtime.run(request, options)
 
     try:
@@ -154,16 +151,20 @@ def run(
                     "run_id": exc.run_id,
                     "error": "fallback_exhausted",
                     "attempts": [str(a) for a in exc.attempts],
+                    "store": where,
                 }
             )
+        else:
+            print_store(where, verb="attempts recorded in")
         raise
     if json_:
-        print_json(run_record(result))
+        print_json({**run_record(result), "store": where})
         return
-    _print_run(result, app.settings.database_path)
+    _print_run(result)
+    print_store(where, verb="recorded in")
 
 
-def _print_run(result: RunResult, database: Path) -> None:
+def _print_run(result: RunResult) -> None:
     out = stdout()
     out.print(result.text, markup=False, highlight=False)
     out.print()
@@ -187,7 +188,6 @@ def _print_run(result: RunResult, database: Path) -> None:
         out.print(line, style="dim", markup=False, highlight=False)
     for step in result.decision.trace:
         out.print(f"  {step.stage:<11}{step.reason}", style="dim", markup=False, highlight=False)
-    stderr().print(f"recorded in {database}", style="dim", highlight=False)
 
 
 @guarded
@@ -202,16 +202,14 @@ def feedback(
 ) -> None:
     """Record a correction or a rating of a run; corrections escalate the agent's routing."""
     from ctxrouter.telemetry.feedback import record_feedback
-    from ctxrouter.telemetry.sqlite import SQLiteStore
 
-    path = state(ctx).settings.database_path
-    if not path.exists():
-        raise InputError(f"no events recorded yet (database: {path}); nothing to give feedback on")
-    store = SQLiteStore(path)
-    try:
+    target = state(ctx).store_target()
+    if not target.exists():
+        raise InputError(
+            f"no events recorded yet (store: {target.label}); nothing to give feedback on"
+        )
+    with target.open() as store:
         fb = record_feedback(store, run_id, correction=correction, rating=rating)
-    finally:
-        store.close()
     if json_:
         print_json(
             {
@@ -220,7 +218,9 @@ def feedback(
                 "agent": fb.agent,
                 "correction": fb.correction,
                 "rating": fb.rating,
+                "store": target.label,
             }
         )
     else:
         stdout().print(f"recorded feedback on run {fb.run_id} ({fb.agent})", highlight=False)
+        print_store(target.label, verb="recorded in")
