@@ -14,7 +14,7 @@ from tests.harness.npm_tools import CCUSAGE, CLAUDE_CODE, NpmTool
 
 REQUIRE_SERVICES = os.environ.get("CTXROUTER_REQUIRE_SERVICES") == "1"
 
-pytest_plugins = ["stores"]  # every store backend, fresh per test (tests/stores.py)
+pytest_plugins = ["tests.stores"]  # every store backend, fresh per test (tests/stores.py)
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import pytest
 import typer
 
 from ctxrouter.cli.app import app as ctxrouter_app
-from stores import StoreBackend
+from tests.stores import StoreBackend
 
 SESSION = "5b4904d3-1986-4cbd-a617-03445c087df6"
 

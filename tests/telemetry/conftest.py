@@ -6,4 +6,4 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from stores import AnyStore, StoreBackend  # noqa: F401  (the suites' type hints)
+    from tests.stores import AnyStore, StoreBackend  # noqa: F401  (the suites' type hints)
