@@ -127,7 +127,8 @@ def show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The agent's name.")],
     dirs: Annotated[
-        list[Path] | None, typer.Option("--dir", help="Extra agent folder (repeatable).")
+        list[Path] | None,
+        typer.Option("--agents", "--dir", help="Extra agent folder (repeatable)."),
     ] = None,
     json_: JsonOpt = False,
 ) -> None:

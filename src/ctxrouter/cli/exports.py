@@ -35,7 +35,9 @@ def claude_code(
     ] = None,
     catalog_dirs: Annotated[
         list[Path] | None,
-        typer.Option("--catalog", help="Extra agent folder for the catalog (repeatable)."),
+        typer.Option(
+            "--agents", "--catalog", help="Extra agent folder for the catalog (repeatable)."
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print a unified diff; write nothing.")

@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ctxrouter.cli.options import AgentsOpt
 from ctxrouter.cli.output import guarded, print_json, print_store, stderr, stdout
 from ctxrouter.cli.state import AppState, state
 from ctxrouter.pipelines.loader import load_all, load_pipeline
@@ -49,9 +50,10 @@ def spec_record(spec: PipelineSpec) -> dict[str, Any]:
 
 @pipeline_app.command("list")
 @guarded
-def list_pipelines(ctx: typer.Context, json_: JsonOpt = False) -> None:
+def list_pipelines(ctx: typer.Context, agents: AgentsOpt = None, json_: JsonOpt = False) -> None:
     """List the pipelines (built-in and from your pipeline folders)."""
     app = state(ctx)
+    app.use_agents(agents)
     specs = load_all(app.catalog(), app.settings.pipeline_dirs)
     if json_:
         print_json([spec_record(s) for s in specs])
@@ -74,10 +76,12 @@ def list_pipelines(ctx: typer.Context, json_: JsonOpt = False) -> None:
 def show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A pipeline name or a .yaml file.")],
+    agents: AgentsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Show a pipeline's steps, their agents, inputs and dependencies."""
     app = state(ctx)
+    app.use_agents(agents)
     spec = _spec(app, name)
     if json_:
         print_json(spec_record(spec))
@@ -138,6 +142,7 @@ def run(
     name: Annotated[str, typer.Argument(help="A pipeline name or a .yaml file.")],
     task: Annotated[str, typer.Option("--task", "-t", help="The task, in words.")],
     provider: ProviderOpt = None,
+    agents: AgentsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run a pipeline on one task: every step routed, run, and accounted for."""
@@ -145,6 +150,7 @@ def run(
     from ctxrouter.pipelines.engine import PipelineRunner
 
     app = state(ctx)
+    app.use_agents(agents)
     spec = _spec(app, name)
     if not task.strip():
         raise InputError("--task is empty: describe the task in words")
@@ -185,6 +191,7 @@ def batch_run(
         bool,
         typer.Option(help="Send batchable steps through the Message Batches API (anthropic)."),
     ] = False,
+    agents: AgentsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run a pipeline over many tasks, with a progress bar; rerun to resume after a stop."""
@@ -192,6 +199,7 @@ def batch_run(
     from ctxrouter.pipelines.engine import PipelineRunner
 
     app = state(ctx)
+    app.use_agents(agents)
     spec = _spec(app, pipeline)
     items = read_tasks(tasks)
     results = output or tasks.with_suffix(".results.jsonl")

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ctxrouter.analytics.apply import Edit, apply_edit, plan_edit
 from ctxrouter.analytics.profile import ProfileSettings, Recommendation, collect, recommend
-from ctxrouter.cli.options import DbOpt
+from ctxrouter.cli.options import AgentsOpt, DbOpt
 from ctxrouter.cli.output import guarded, print_json, print_store, stderr, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.errors import InputError
@@ -29,10 +29,12 @@ def profile(
     dir_: Annotated[
         Path | None, typer.Option("--dir", help="Agent folder for overrides of built-ins.")
     ] = None,
+    agents: AgentsOpt = None,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Which agents gain from the stronger tier, which are over- or under-powered; diffs."""
     app = state(ctx)
+    app.use_agents(agents)
     settings = app.settings
     target = app.store_target(db)
     if not target.exists():

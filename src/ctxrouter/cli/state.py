@@ -97,6 +97,7 @@ class AppState:
     _catalog: Catalog | None = field(default=None, repr=False)
     _catalog_dirs: tuple[Path, ...] = field(default=(), repr=False)
     catalog_problems: list[Problem] = field(default_factory=list, repr=False)
+    agent_dirs: tuple[Path, ...] = ()
     _registry: ModelRegistry | None = field(default=None, repr=False)
 
     @property
@@ -105,20 +106,24 @@ class AppState:
             self._settings = Settings.load(self.config_file)
         return self._settings
 
+    def use_agents(self, dirs: Sequence[Path] | None) -> None:
+        """The ``--agents`` folders of this command: every later :meth:`catalog` (and the
+        runtime built from it) reads them too."""
+        self.agent_dirs = tuple(dirs or ())
+
     def catalog(
         self, extra_dirs: Sequence[Path] | None = None, *, exclude: Sequence[Path] = ()
     ) -> Catalog:
         """The agents every entry point sees (:func:`~ctxrouter.catalog.discover_catalog`),
-        plus ``--agents`` folders, without ``exclude``; files that do not parse are named on
-        stderr and skipped."""
-        key = (*(extra_dirs or ()), *(Path("!") / p for p in exclude))
+        plus ``--agents`` folders (``extra_dirs``, else :meth:`use_agents`'), without
+        ``exclude``; files that do not parse are named on stderr and skipped."""
+        dirs = tuple(extra_dirs) if extra_dirs else self.agent_dirs
+        key = (*dirs, *(Path("!") / p for p in exclude))
         if self._catalog is None or self._catalog_dirs != key:
             from ctxrouter.catalog.discovery import discover_catalog
             from ctxrouter.cli.output import stderr
 
-            catalog, problems = discover_catalog(
-                self.settings, tuple(extra_dirs or ()), exclude=exclude
-            )
+            catalog, problems = discover_catalog(self.settings, dirs, exclude=exclude)
             console = stderr()
             for problem in problems:
                 what = "skipped" if problem.severity == "error" else "warning"

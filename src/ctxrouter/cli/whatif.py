@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ctxrouter.analytics.whatif import AgentWhatIf, Recorded, WhatIfReport
-from ctxrouter.cli.options import DbOpt, SinceOpt, UntilOpt, parse_window
+from ctxrouter.cli.options import AgentsOpt, DbOpt, SinceOpt, UntilOpt, parse_window
 from ctxrouter.cli.output import guarded, print_json, print_nothing, print_store, stdout
 from ctxrouter.cli.output import usd as _usd
 from ctxrouter.cli.state import state
@@ -112,6 +112,7 @@ def whatif(
             help="Whose events: claude-code (imported history), gateway, ... or 'all'.",
         ),
     ] = "claude-code",
+    agents: AgentsOpt = None,
     db: DbOpt = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -122,6 +123,7 @@ def whatif(
 
     start, end = parse_window(since, until)
     app = state(ctx)
+    app.use_agents(agents)
     chosen = None if provider == "all" else provider
     target = app.store_target(db)
     nothing: list[Recorded] = []
