@@ -13,8 +13,8 @@ import typer
 from typer.testing import CliRunner
 
 from ctxrouter.telemetry import Event, EventQuery, Outcome
-from tests.telemetry.factories import T0, make_event
 from tests.stores import StoreBackend
+from tests.telemetry.factories import T0, make_event
 
 runner = CliRunner(env={"COLUMNS": "250"})
 
