@@ -30,6 +30,15 @@ def _spec(app: AppState, name: str) -> PipelineSpec:
     return load_pipeline(name, app.catalog(), app.settings.pipeline_dirs)
 
 
+def _pipeline(
+    ctx: typer.Context, name: str, agents: list[Path] | None
+) -> tuple[AppState, PipelineSpec]:
+    """The command's state (with its ``--agents`` folders) and the pipeline it names."""
+    app = state(ctx)
+    app.use_agents(agents)
+    return app, _spec(app, name)
+
+
 def spec_record(spec: PipelineSpec) -> dict[str, Any]:
     return {
         "name": spec.name,
@@ -80,9 +89,7 @@ def show(
     json_: JsonOpt = False,
 ) -> None:
     """Show a pipeline's steps, their agents, inputs and dependencies."""
-    app = state(ctx)
-    app.use_agents(agents)
-    spec = _spec(app, name)
+    app, spec = _pipeline(ctx, name, agents)
     if json_:
         print_json(spec_record(spec))
         return
@@ -149,9 +156,7 @@ def run(
     from ctxrouter.errors import InputError
     from ctxrouter.pipelines.engine import PipelineRunner
 
-    app = state(ctx)
-    app.use_agents(agents)
-    spec = _spec(app, name)
+    app, spec = _pipeline(ctx, name, agents)
     if not task.strip():
         raise InputError("--task is empty: describe the task in words")
     where = app.store_target().label
@@ -198,9 +203,7 @@ def batch_run(
     from ctxrouter.pipelines.batch import read_tasks, run_batch
     from ctxrouter.pipelines.engine import PipelineRunner
 
-    app = state(ctx)
-    app.use_agents(agents)
-    spec = _spec(app, pipeline)
+    app, spec = _pipeline(ctx, pipeline, agents)
     items = read_tasks(tasks)
     results = output or tasks.with_suffix(".results.jsonl")
     if restart and results.exists():

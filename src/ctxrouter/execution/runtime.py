@@ -15,8 +15,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self
 
 from ctxrouter.catalog.catalog import Catalog
 from ctxrouter.catalog.discovery import discover_catalog
@@ -25,7 +23,7 @@ from ctxrouter.config import Settings
 from ctxrouter.execution.executor import Executor
 from ctxrouter.execution.result import RunOptions, RunResult
 from ctxrouter.models.registry import ModelRegistry
-from ctxrouter.providers.base import Provider
+from ctxrouter.providers.base import ClosesOnExit, Provider
 from ctxrouter.providers.registry import create_provider
 from ctxrouter.routing.request import RouteRequest
 from ctxrouter.routing.router import Router
@@ -37,7 +35,7 @@ from ctxrouter.telemetry.store import Store
 log = logging.getLogger(__name__)
 
 
-class Runtime:
+class Runtime(ClosesOnExit):
     def __init__(
         self,
         settings: Settings,
@@ -146,14 +144,3 @@ class Runtime:
         finally:
             self.recorder.close()
             self.store.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

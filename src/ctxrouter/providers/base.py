@@ -78,7 +78,8 @@ class Provider(Protocol):
 
 
 class ClosesOnExit(abc.ABC):
-    """``async with`` for a provider: the block gives the provider and closes it on exit."""
+    """``async with`` for what has an ``aclose`` (a provider, the runtime): the block gives
+    the object and closes it on exit."""
 
     @abc.abstractmethod
     async def aclose(self) -> None: ...

@@ -17,7 +17,7 @@ from ctxrouter.policy.tier import Tier
 from ctxrouter.routing.stages import RouteContext, StageResult
 
 if TYPE_CHECKING:
-    from ctxrouter.config import RuntimeSettings
+    from ctxrouter.config import RuntimeSettings, Settings
     from ctxrouter.telemetry.store import Store
 
 DAY_S = 86_400.0
@@ -43,6 +43,17 @@ def read_corrections(
         return {}
     runs = store.runs_by_agent(since)
     return {a: CorrectionStats(n, runs.get(a, n)) for a, n in corrections.items()}
+
+
+def configured_corrections(settings: Settings, now: float) -> dict[str, CorrectionStats]:
+    """The counts in the configured store; none when it does not exist yet (a SQLite file is
+    never created just to find it empty)."""
+    if settings.store_url is None and not settings.database_path.exists():
+        return {}
+    from ctxrouter.telemetry import open_store
+
+    with open_store(settings) as store:
+        return read_corrections(store, settings.runtime, now)
 
 
 class CorrectionStage:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,8 @@ from ctxrouter.routing.stages import RouteContext, Stage, default_stages
 
 if TYPE_CHECKING:
     from ctxrouter.telemetry.store import Store
+
+log = logging.getLogger(__name__)
 
 
 class Router:
@@ -64,11 +68,28 @@ class Router:
         store when there is one (a SQLite file that does not exist yet holds none); ``now``
         (default: the current time) ends their window.
         """
-        from ctxrouter.routing.build import build_router
-
-        return build_router(
-            settings, catalog, registry, store=store, read_store=read_store, now=now
+        from ctxrouter.routing.corrections import (
+            CorrectionStage,
+            configured_corrections,
+            read_corrections,
         )
+
+        if catalog is None:
+            from ctxrouter.catalog.discovery import discover_catalog
+
+            catalog, problems = discover_catalog(settings)
+            for problem in problems:
+                log.warning("agent file skipped: %s", problem)
+        if registry is None:
+            registry = ModelRegistry.load(settings)
+        when = now if now is not None else time.time()
+        stats = {}
+        if store is not None:
+            stats = read_corrections(store, settings.runtime, when)
+        elif read_store:
+            stats = configured_corrections(settings, when)
+        corrections = CorrectionStage.from_settings(settings.runtime, stats)
+        return cls(catalog, registry.tier_map).with_stage(corrections, after="conditions")
 
     def stage(self, name: str) -> Stage:
         """The stage called ``name`` (``KeyError`` when there is none)."""

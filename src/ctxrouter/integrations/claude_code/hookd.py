@@ -46,8 +46,7 @@ class RouterCache:
 
     def get(self, cwd: str | None) -> Router:
         from ctxrouter.config import Settings
-        from ctxrouter.routing.build import configured_corrections
-        from ctxrouter.routing.corrections import CorrectionStage
+        from ctxrouter.routing.corrections import CorrectionStage, configured_corrections
 
         folder = Path(cwd) if cwd else None
         key = str(folder)
@@ -62,7 +61,7 @@ class RouterCache:
                 return router
             stage = router.stage(CorrectionStage.name)
             if isinstance(stage, CorrectionStage):
-                stage.update(configured_corrections(settings))
+                stage.update(configured_corrections(settings, time.time()))
         else:
             router = build_router(folder, self.home)
         with self._lock:
