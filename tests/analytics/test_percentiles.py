@@ -15,15 +15,10 @@ from ctxrouter.analytics.percentiles import (
     histogram,
     latency_bucket,
     merge,
+    nearest_rank,
     percentiles,
     percentiles_of,
 )
-
-
-def nearest_rank(values: list[float], p: float) -> float:
-    """The exact percentile the estimate is bounded against."""
-    ordered = sorted(values)
-    return ordered[max(math.ceil(p * len(ordered)), 1) - 1]
 
 
 def test_buckets_tile_the_axis() -> None:
@@ -68,14 +63,30 @@ def test_merged_histograms_count_every_value() -> None:
     assert merged == histogram(a + b)
 
 
+def test_nearest_rank_is_the_smallest_value_with_p_of_them_at_or_below() -> None:
+    values = [5.0, 1.0, 4.0, 2.0, 3.0, 10.0, 9.0, 8.0, 7.0, 6.0]  # 1..10, unsorted
+    assert nearest_rank(values, (0.0, 0.1, 0.5, 0.55, 0.95, 1.0)) == [
+        1.0,
+        1.0,
+        5.0,
+        6.0,
+        10.0,
+        10.0,
+    ]
+    assert nearest_rank([42.0]) == [42.0, 42.0, 42.0]
+    with pytest.raises(ValueError, match="no values"):
+        nearest_rank([])
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_within_the_stated_bound_of_the_exact_nearest_rank(seed: int) -> None:
     rng = random.Random(seed)
     n = rng.choice([1, 2, 7, 100, 2_500])
     values = [rng.lognormvariate(math.log(1500), 1.2) for _ in range(n)]
     points = (0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 1.0)
-    for p, got in zip(points, percentiles_of(values, points), strict=True):
-        exact = nearest_rank(values, p)
+    for got, exact in zip(
+        percentiles_of(values, points), nearest_rank(values, points), strict=True
+    ):
         assert got is not None
         assert latency_bucket(got) == latency_bucket(exact)
         assert abs(got - exact) <= LATENCY_RESOLUTION * exact

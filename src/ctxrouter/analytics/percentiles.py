@@ -1,24 +1,30 @@
-"""The one percentile definition: percentiles read from a latency histogram.
+"""The one percentile definition, and the histogram that every reported latency percentile is
+read from.
 
-The percentiles of ``ctxrouter metrics``, and of what builds on it (the dashboard, the latency
-alerts), are computed here.
+**Definition.** The percentile ``p`` (a fraction) of ``n`` values is their nearest-rank
+percentile: the smallest value with at least ``p * n`` of the values at or below it
+(:func:`nearest_rank`).
 
-**Histogram.** Values (milliseconds, for latencies) are counted in buckets at most
-:data:`LATENCY_RESOLUTION` (5%) as wide as their lower bound: ``[0, 1)``, then 70 buckets a
-decade from 1 to 10^7 (:func:`latency_bucket`, :func:`bucket_bounds`); :data:`OVERFLOW_BUCKET`
-holds 10^7 and more. ``ctxrouter metrics`` counts the same buckets in SQL
-(:data:`~ctxrouter.analytics.metrics_sql.BUCKET_SQL`), so it never reads the values themselves.
+**As ctxrouter reports it.** ``ctxrouter metrics`` does not read the values: it counts them in
+a histogram (in SQL), and estimates the percentile from it. Everything that shows a latency
+percentile of recorded calls — ``ctxrouter metrics``, the dashboard and the latency alerts
+(through it), and the fleet month's summary (``make demo``, through :func:`percentiles_of`) —
+uses that estimate, so the same events give the same p50 / p95 / p99 everywhere.
 
-**Percentile.** The percentile ``p`` (a fraction) of ``n`` values is the value of rank
-``p * n``, read inside the bucket that holds that rank, with the bucket's ``c`` values taken as
-spread evenly over its width (the k-th at ``low + (k - 0.5) / c`` of the width):
-:func:`percentiles` of a histogram, :func:`percentiles_of` of the values themselves (their
-histogram's percentiles, so both give the same figure for the same values).
+- *Histogram*: buckets at most :data:`LATENCY_RESOLUTION` (5%) as wide as their lower bound:
+  ``[0, 1)`` ms, then 70 buckets a decade from 1 to 10^7 ms (:func:`latency_bucket`,
+  :func:`bucket_bounds`); :data:`OVERFLOW_BUCKET` holds 10^7 ms and more. ``ctxrouter metrics``
+  counts the same buckets in SQL (:data:`~ctxrouter.analytics.metrics_sql.BUCKET_SQL`).
+- *Estimate* (:func:`percentiles` of a histogram; :func:`percentiles_of` of values, through
+  their histogram): the value of rank ``p * n`` read inside the bucket that holds that rank,
+  with the bucket's ``c`` values taken as spread evenly over its width (the k-th at
+  ``low + (k - 0.5) / c`` of the width).
+- *Error bound*: the estimate lies in the same bucket as the nearest-rank percentile, so it is
+  within 5% of it (within 1 ms under 1 ms; a percentile at 10^7 ms or more reads 10^7 ms).
 
-**Error bound.** The result lies in the same bucket as the exact nearest-rank percentile (the
-smallest value with at least ``p * n`` of the values at or below it), so it is within 5% of it;
-within 1 under 1; a percentile at 10^7 or more reads 10^7. Values are expected in a unit that
-puts them above 1 (milliseconds for model calls; nanoseconds or microseconds for faster work).
+Where the values are at hand and 5% is too coarse — the benchmarks in ``bench/``, which compare
+microseconds or the difference of two distributions — :func:`nearest_rank` gives the exact
+figure of the same definition.
 """
 
 from __future__ import annotations
@@ -107,6 +113,17 @@ def percentiles(histogram: Histogram, points: Sequence[float] = PERCENTILES) -> 
         else:  # p > 1: the top of the last bucket
             out.append(bucket_bounds(ordered[-1][0])[1])
     return out
+
+
+def nearest_rank(values: Iterable[float], points: Sequence[float] = PERCENTILES) -> list[float]:
+    """The exact percentiles (fractions in ``points``) of ``values``: for each ``p``, the
+    smallest value with at least ``p * n`` of the values at or below it. Raises ValueError for
+    no values."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if n == 0:
+        raise ValueError("no values to take percentiles of")
+    return [ordered[min(max(math.ceil(p * n), 1), n) - 1] for p in points]
 
 
 def percentiles_of(
