@@ -178,10 +178,10 @@ def _cost_spike(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
 
 def _tier_share(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
     assert isinstance(rule, TierShareRule)
-    current_need, baseline_need = _needs(rule)
-    current, baseline = inputs.report(current_need), inputs.report(baseline_need)
-    if current is None or baseline is None:
+    found = _window_and_baseline(rule, inputs)
+    if found is None:
         return
+    current_need, current, baseline = found
     if current.totals.calls < max(rule.min_calls, 1):
         return
     if baseline.totals.calls < max(rule.min_baseline_calls, 1):
@@ -205,8 +205,7 @@ def _rate(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
     report = inputs.report(need)
     if report is None:
         return
-    groups = report.groups if rule.group_by else [report.totals]
-    for group in groups:
+    for group in _judged(report, rule.group_by):
         rate: float | None = getattr(group, rule.metric.value)
         sample = group.answered if rule.metric is RateMetric.SUCCESS_RATE else group.runs
         if rate is None or sample < max(rule.min_sample, 1):
@@ -225,13 +224,13 @@ def _rate(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
 
 def _latency(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
     assert isinstance(rule, LatencyRule)
-    current_need, baseline_need = _needs(rule)
-    current, baseline = inputs.report(current_need), inputs.report(baseline_need)
-    if current is None or baseline is None:
+    found = _window_and_baseline(rule, inputs)
+    if found is None:
         return
+    current_need, current, baseline = found
     attr = f"latency_{rule.percentile.value}_ms"
-    before = {g.key: g for g in (baseline.groups if rule.group_by else [baseline.totals])}
-    for group in current.groups if rule.group_by else [current.totals]:
+    before = {g.key: g for g in _judged(baseline, rule.group_by)}
+    for group in _judged(current, rule.group_by):
         base = before.get(group.key)
         if base is None or group.answered < max(rule.min_calls, 1):
             continue
@@ -260,6 +259,22 @@ _EVALUATORS: dict[str, Callable[[Rule, AlertInputs], Iterator[Alert]]] = {
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+
+
+def _window_and_baseline(
+    rule: TierShareRule | LatencyRule, inputs: AlertInputs
+) -> tuple[Need, MetricsReport, MetricsReport] | None:
+    """The need of the rule's window, its report and its baseline's; None when one is missing."""
+    current_need, baseline_need = _needs(rule)
+    current, baseline = inputs.report(current_need), inputs.report(baseline_need)
+    if current is None or baseline is None:
+        return None
+    return current_need, current, baseline
+
+
+def _judged(report: MetricsReport, group_by: GroupBy | None) -> list[GroupMetrics]:
+    """What a rule judges: the groups of a grouped rule, the totals of a fleet one."""
+    return report.groups if group_by else [report.totals]
 
 
 def _totals(inputs: AlertInputs, need: Need) -> GroupMetrics | None:
