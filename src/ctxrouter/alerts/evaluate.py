@@ -49,6 +49,10 @@ class Need:
         return now - self.ago - self.span, now - self.ago
 
 
+# What a rule compared with a baseline judges: its window's need and report, the baseline's report
+Compared = tuple[Need, MetricsReport, MetricsReport]
+
+
 @dataclass(frozen=True, slots=True)
 class AlertInputs:
     """The reports the rules need, at one moment ``now`` (epoch seconds)."""
@@ -176,12 +180,9 @@ def _cost_spike(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
         )  # fmt: skip
 
 
-def _tier_share(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
+def _tier_share(rule: Rule, inputs: AlertInputs, compared: Compared) -> Iterator[Alert]:
     assert isinstance(rule, TierShareRule)
-    found = _window_and_baseline(rule, inputs)
-    if found is None:
-        return
-    current_need, current, baseline = found
+    current_need, current, baseline = compared
     if current.totals.calls < max(rule.min_calls, 1):
         return
     if baseline.totals.calls < max(rule.min_baseline_calls, 1):
@@ -222,12 +223,9 @@ def _rate(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
             )  # fmt: skip
 
 
-def _latency(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
+def _latency(rule: Rule, inputs: AlertInputs, compared: Compared) -> Iterator[Alert]:
     assert isinstance(rule, LatencyRule)
-    found = _window_and_baseline(rule, inputs)
-    if found is None:
-        return
-    current_need, current, baseline = found
+    current_need, current, baseline = compared
     attr = f"latency_{rule.percentile.value}_ms"
     before = {g.key: g for g in _judged(baseline, rule.group_by)}
     for group in _judged(current, rule.group_by):
@@ -250,26 +248,33 @@ def _latency(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
             )  # fmt: skip
 
 
-_EVALUATORS: dict[str, Callable[[Rule, AlertInputs], Iterator[Alert]]] = {
+Evaluator = Callable[[Rule, AlertInputs], Iterator[Alert]]
+Comparison = Callable[[Rule, AlertInputs, Compared], Iterator[Alert]]
+
+
+def _against_baseline(compare: Comparison) -> Evaluator:
+    """An evaluator of a rule that compares its window with a baseline: ``compare`` gets both
+    reports, and is not called when one is missing."""
+
+    def evaluate(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
+        current_need, baseline_need = _needs(rule)
+        current, baseline = inputs.report(current_need), inputs.report(baseline_need)
+        if current is None or baseline is None:
+            return iter(())
+        return compare(rule, inputs, (current_need, current, baseline))
+
+    return evaluate
+
+
+_EVALUATORS: dict[str, Evaluator] = {
     "cost_spike": _cost_spike,
-    "tier_share_rise": _tier_share,
+    "tier_share_rise": _against_baseline(_tier_share),
     "rate": _rate,
-    "latency_regression": _latency,
+    "latency_regression": _against_baseline(_latency),
 }
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-
-def _window_and_baseline(
-    rule: TierShareRule | LatencyRule, inputs: AlertInputs
-) -> tuple[Need, MetricsReport, MetricsReport] | None:
-    """The need of the rule's window, its report and its baseline's; None when one is missing."""
-    current_need, baseline_need = _needs(rule)
-    current, baseline = inputs.report(current_need), inputs.report(baseline_need)
-    if current is None or baseline is None:
-        return None
-    return current_need, current, baseline
 
 
 def _judged(report: MetricsReport, group_by: GroupBy | None) -> list[GroupMetrics]:
