@@ -147,34 +147,29 @@ def where_sql(clauses: Iterable[str]) -> str:
 # -- the queries -------------------------------------------------------------------------
 
 
-def cell_query(f: EventFilter) -> Query:
-    """Counts and sums per cell (agent, category, tier, model) x outcome x latency bucket."""
-    clauses, params = f.where()
+def _grouped(keys: str, f: EventFilter, *, days: bool = False) -> Query:
+    """Counts and sums per ``keys`` x outcome x latency bucket."""
+    clauses, params = f.where(days=days)
     sql = (
-        f"SELECT {_CELL}, outcome, {BUCKET_SQL}, {_SUMS} FROM events{where_sql(clauses)}"
-        f" GROUP BY {_CELL}, outcome, {BUCKET_SQL}"
+        f"SELECT {keys}, outcome, {BUCKET_SQL}, {_SUMS} FROM events{where_sql(clauses)}"
+        f" GROUP BY {keys}, outcome, {BUCKET_SQL}"
     )
     return sql, params
+
+
+def cell_query(f: EventFilter) -> Query:
+    """Counts and sums per cell (agent, category, tier, model) x outcome x latency bucket."""
+    return _grouped(_CELL, f)
 
 
 def day_query(f: EventFilter) -> Query:
     """Counts and sums per UTC day x outcome x latency bucket."""
-    clauses, params = f.where(days=True)
-    sql = (
-        f"SELECT {DAY_SQL}, outcome, {BUCKET_SQL}, {_SUMS} FROM events{where_sql(clauses)}"
-        f" GROUP BY {DAY_SQL}, outcome, {BUCKET_SQL}"
-    )
-    return sql, params
+    return _grouped(DAY_SQL, f, days=True)
 
 
 def session_query(f: EventFilter) -> Query:
     """Counts and sums per session x outcome x latency bucket."""
-    clauses, params = f.where()
-    sql = (
-        f"SELECT session_id, outcome, {BUCKET_SQL}, {_SUMS} FROM events{where_sql(clauses)}"
-        f" GROUP BY session_id, outcome, {BUCKET_SQL}"
-    )
-    return sql, params
+    return _grouped("session_id", f)
 
 
 FLAG_KEYS: Final = f"{day_sql('e.ts')}, e.agent, e.category, e.tier, e.model"
