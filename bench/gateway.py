@@ -60,6 +60,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import httpx
 
+from ctxrouter.analytics.percentiles import nearest_rank
+
 ROOT = Path(__file__).resolve().parent.parent
 LITELLM_BIN = ROOT / ".tools" / "litellm-venv" / "bin" / "litellm"
 MODEL = "claude-sonnet-5-5"
@@ -433,20 +435,15 @@ class Load:
         return {"sent": self.sent, "ok": self.ok, "failed": self.failed, **errors}
 
 
-def pct(sorted_values: list[float], p: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(p * len(sorted_values)))]
-
-
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
 def percentiles(times: list[float]) -> dict[str, float | None]:
-    ordered = sorted(times)
-    return {
-        "p50_ms": ms(pct(ordered, 0.5)) if ordered else None,
-        "p99_ms": ms(pct(ordered, 0.99)) if ordered else None,
-    }
+    if not times:
+        return {"p50_ms": None, "p99_ms": None}
+    p50, p99 = nearest_rank(times, (0.5, 0.99))
+    return {"p50_ms": ms(p50), "p99_ms": ms(p99)}
 
 
 # -- sections -----------------------------------------------------------------------------

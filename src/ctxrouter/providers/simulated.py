@@ -185,7 +185,7 @@ def load_calibration(path: Path | str | None = None) -> Calibration:
 
     Raises :class:`ConfigError` naming the file, line and field of every problem.
     """
-    return load_data_file(Calibration, path, CALIBRATION_FILE)
+    return load_data_file(path, CALIBRATION_FILE, Calibration)
 
 
 # --- the sampling math: pure functions ---

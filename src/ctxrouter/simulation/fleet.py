@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ctxrouter.analytics.percentiles import percentiles_of
 from ctxrouter.clock import VirtualClock
 from ctxrouter.config import Settings
 from ctxrouter.datafile import load_data_file
@@ -76,7 +77,7 @@ class FleetPlan(BaseModel):
 
 
 def load_plan(path: Path | None = None) -> FleetPlan:
-    return load_data_file(FleetPlan, path, PLAN_FILE)
+    return load_data_file(path, PLAN_FILE, FleetPlan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +107,15 @@ def plan_day(plan: FleetPlan, day: int, rng: random.Random) -> list[PlannedTask]
     return out
 
 
-def _pcts(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50": None, "p95": None, "p99": None}
-    values = sorted(values)
-
-    def at(p: float) -> float:
-        return round(values[min(len(values) - 1, int(p * len(values)))], 1)
-
-    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99)}
+def _pcts(values: list[float], unit_ms: float = 1.0) -> dict[str, float | None]:
+    """p50 / p95 / p99 of ``values`` (each ``unit_ms`` milliseconds), to 0.1, as ``ctxrouter
+    metrics`` reads them (:mod:`ctxrouter.analytics.percentiles`): the same events give the
+    same figures here and there."""
+    found = percentiles_of(v * unit_ms for v in values)
+    return {
+        name: None if value is None else round(value / unit_ms, 1)
+        for name, value in zip(("p50", "p95", "p99"), found, strict=True)
+    }
 
 
 @dataclass(slots=True)
@@ -221,7 +222,7 @@ class FleetSummary:
                     "savings_vs_all_sonnet_pct": p.cost.savings_vs_all_sonnet_pct,
                     "claimed_savings_vs_all_sonnet_pct": p.claimed,
                     "savings_vs_all_opus_pct": p.cost.savings_vs_all_opus_pct,
-                    "wall_s": _pcts(p.wall_s),
+                    "wall_s": _pcts(p.wall_s, unit_ms=1000.0),
                     "wall_s_mean": round(statistics.fmean(p.wall_s), 2) if p.wall_s else None,
                 }
                 for name, p in sorted(self.by_pattern.items())
