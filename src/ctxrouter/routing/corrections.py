@@ -84,7 +84,7 @@ class CorrectionStage:
 
     def __call__(self, ctx: RouteContext, tier: Tier | None) -> StageResult:
         agent = ctx.agent
-        if agent is None or tier is None:
+        if not self.stats or agent is None or tier is None:
             return None
         stats = self.stats.get(agent.name)
         if stats is None or stats.corrections < self.minimum or stats.rate < self.rate:
