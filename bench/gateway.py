@@ -31,7 +31,8 @@ Prints one JSON object:
 
     .venv/bin/python bench/gateway.py [--requests N] [--seconds S] [--streams N] [--no-litellm]
 
-Progress goes to stderr. ``--role fake`` / ``--role gateway`` are the child processes' entries.
+Progress goes to stderr. The fakes run as ``python -m ctxrouter.testing.fake_anthropic``;
+``--role gateway`` is the gateway process's entry.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import httpx
 
+from ctxrouter.analytics.percentiles import nearest_rank
+
 ROOT = Path(__file__).resolve().parent.parent
 LITELLM_BIN = ROOT / ".tools" / "litellm-venv" / "bin" / "litellm"
 MODEL = "claude-sonnet-5-5"
@@ -79,41 +82,16 @@ def log(message: str) -> None:
 # -- the child processes ------------------------------------------------------------------
 
 
-def serve_fake(args: argparse.Namespace) -> None:
-    """The fake upstream until SIGTERM; prints ``{"url": ...}`` once listening."""
-    from ctxrouter.testing.fake_anthropic import FakeAnthropic
-
-    async def serve() -> None:
-        reply = ("lorem ipsum dolor sit amet " * (args.reply_chars // 27 + 1))[: args.reply_chars]
-        fake = FakeAnthropic(
-            keep_requests=100,
-            chunk_delay_s=args.chunk_delay,
-            stream_chunks=args.deltas,
-            reply=reply or None,
-        )
-        async with fake:
-            print(json.dumps({"url": fake.base_url}), flush=True)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
-            await stop.wait()
-
-    asyncio.run(serve())
-
-
 def serve_gateway(args: argparse.Namespace) -> None:
     """The gateway under uvicorn (its defaults, as ``ctxrouter serve``) until SIGTERM.
 
-    Prints ``{"url": ...}`` once bound; each ``events`` line on stdin is answered with
+    Prints its URL (one line) once bound; each ``events`` line on stdin is answered with
     ``{"events": n}``, the events its sink has received (a thread: the app is not touched).
     """
     import uvicorn
 
     from ctxrouter.config import Settings
-    from ctxrouter.gateway import create_gateway
-    from ctxrouter.models.registry import ModelRegistry
-    from ctxrouter.routing.router import Router
+    from ctxrouter.gateway import build_gateway
     from ctxrouter.telemetry.event import Event
 
     received = 0
@@ -129,9 +107,7 @@ def serve_gateway(args: argparse.Namespace) -> None:
 
     with tempfile.TemporaryDirectory(prefix="ctxrouter-bench-") as tmp:
         settings = Settings.load(data_dir=Path(tmp))
-        registry = ModelRegistry.load(settings)
-        router = Router.from_settings(settings, registry=registry)
-        app = create_gateway(upstream=args.upstream, router=router, registry=registry, sink=sink)
+        app = build_gateway(settings, upstream=args.upstream, sink=sink).app
         # uvicorn binds (port 0) as `ctxrouter serve` has it bind: a socket made here would lack
         # TCP_NODELAY once accepted (asyncio sets it only for IPPROTO_TCP sockets), and every
         # keep-alive answer would wait ~40 ms on Nagle + delayed ACK
@@ -142,7 +118,7 @@ def serve_gateway(args: argparse.Namespace) -> None:
             while not server.started:
                 time.sleep(0.01)
             port = server.servers[0].sockets[0].getsockname()[1]
-            print(json.dumps({"url": f"http://127.0.0.1:{port}"}), flush=True)
+            print(f"http://127.0.0.1:{port}", flush=True)
             answer_queries()
 
         threading.Thread(target=announce, daemon=True).start()
@@ -224,17 +200,32 @@ def rss_mb(pid: int) -> float:
     return round(total_kb / 1024, 1)
 
 
-def spawn_role(role: str, *extra: str) -> Child:
-    command = [sys.executable, str(Path(__file__).resolve()), "--role", role, *extra]
+def spawn_fake(*options: str) -> Child:
+    """A fake Anthropic API in its own process (``python -m ctxrouter.testing.fake_anthropic``)."""
+    module = "ctxrouter.testing.fake_anthropic"
+    command = [sys.executable, "-m", module, "--keep-requests", "100", *options]
+    return spawn("fake", command, ready_path="/v1/models")
+
+
+def spawn_gateway(upstream: str) -> Child:
+    """The gateway in its own process (``--role gateway`` of this script) in front of
+    ``upstream``."""
+    this = str(Path(__file__).resolve())
+    command = [sys.executable, this, "--role", "gateway", "--upstream", upstream]
+    return spawn("gateway", command, ready_path="/healthz")
+
+
+def spawn(name: str, command: list[str], *, ready_path: str) -> Child:
+    """Start ``command``, which prints the URL it serves (one line) once listening."""
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
     )
     assert process.stdout is not None
     line = process.stdout.readline()
     if not line:
-        raise RuntimeError(f"{role} process exited before listening (code {process.wait()})")
-    child = Child(role, process, str(json.loads(line)["url"]))
-    wait_ready(f"{child.url}/healthz" if role == "gateway" else f"{child.url}/v1/models", child)
+        raise RuntimeError(f"{name} process exited before listening (code {process.wait()})")
+    child = Child(name, process, line.strip())
+    wait_ready(f"{child.url}{ready_path}", child)
     return child
 
 
@@ -444,20 +435,15 @@ class Load:
         return {"sent": self.sent, "ok": self.ok, "failed": self.failed, **errors}
 
 
-def pct(sorted_values: list[float], p: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(p * len(sorted_values)))]
-
-
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
 def percentiles(times: list[float]) -> dict[str, float | None]:
-    ordered = sorted(times)
-    return {
-        "p50_ms": ms(pct(ordered, 0.5)) if ordered else None,
-        "p99_ms": ms(pct(ordered, 0.99)) if ordered else None,
-    }
+    if not times:
+        return {"p50_ms": None, "p99_ms": None}
+    p50, p99 = nearest_rank(times, (0.5, 0.99))
+    return {"p50_ms": ms(p50), "p99_ms": ms(p99)}
 
 
 # -- sections -----------------------------------------------------------------------------
@@ -630,8 +616,9 @@ async def long_streams(args: argparse.Namespace, short: dict[str, Any]) -> dict[
     a real one): what the gateway's CPU time grows by per SSE event it relays."""
     deltas = args.long_deltas
     chars = max(deltas * 10, 100)
-    fake = spawn_role("fake", "--deltas", str(deltas), "--reply-chars", str(chars))
-    gateway = spawn_role("gateway", "--upstream", fake.url)
+    reply = ("lorem ipsum dolor sit amet " * (chars // 27 + 1))[:chars]
+    fake = spawn_fake("--stream-chunks", str(deltas), "--reply", reply)
+    gateway = spawn_gateway(fake.url)
     try:
         direct = Target("direct", fake.url, "/v1/messages", "sk-bench", fake)
         ours = Target(
@@ -709,10 +696,10 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     levels = [int(c) for c in args.concurrency.split(",")]
     children: list[Child] = []
     try:
-        fake = spawn_role("fake")
-        slow = spawn_role("fake", "--chunk-delay", str(args.hold))
+        fake = spawn_fake()
+        slow = spawn_fake("--chunk-delay", str(args.hold))
         children += [fake, slow]
-        gateway = spawn_role("gateway", "--upstream", fake.url)
+        gateway = spawn_gateway(fake.url)
         children.append(gateway)
         direct = Target("direct", fake.url, "/v1/messages", "sk-bench", fake)
         ours = Target(
@@ -749,7 +736,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         if args.long_deltas:
             result["long_streams"] = await long_streams(args, result["latency"]["gateway"])
         if args.streams:
-            held = spawn_role("gateway", "--upstream", slow.url)
+            held = spawn_gateway(slow.url)
             children.append(held)
             result["memory"]["gateway"] = await memory(
                 Target("gateway", held.url, "/v1/messages", "sk-bench", held, counts_events=True),
@@ -854,15 +841,9 @@ def main() -> dict[str, Any] | None:
         "--long-deltas", type=int, default=200, help="long streams: text deltas (0: skip)"
     )
     parser.add_argument("--no-litellm", action="store_true")
-    parser.add_argument("--role", choices=["fake", "gateway"], help=argparse.SUPPRESS)
+    parser.add_argument("--role", choices=["gateway"], help=argparse.SUPPRESS)
     parser.add_argument("--upstream", help=argparse.SUPPRESS)
-    parser.add_argument("--chunk-delay", type=float, default=0.0, help=argparse.SUPPRESS)
-    parser.add_argument("--deltas", type=int, default=4, help=argparse.SUPPRESS)
-    parser.add_argument("--reply-chars", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.role == "fake":
-        serve_fake(args)
-        return None
     if args.role == "gateway":
         serve_gateway(args)
         return None
@@ -871,11 +852,7 @@ def main() -> dict[str, Any] | None:
         result = asyncio.run(bench(args, Path(tmp)))
     return {
         "machine": machine(),
-        "settings": {
-            k: v
-            for k, v in vars(args).items()
-            if k not in ("role", "upstream", "chunk_delay", "deltas", "reply_chars")
-        },
+        "settings": {k: v for k, v in vars(args).items() if k not in ("role", "upstream")},
         **result,
         "bench_seconds": round(time.perf_counter() - started, 1),
     }

@@ -17,13 +17,13 @@ import json
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from ctxrouter.analytics.percentiles import nearest_rank
 from ctxrouter.integrations.claude_code.hook import ask_helper, socket_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,13 +64,13 @@ def call(stdin: bytes, env: dict[str, str]) -> tuple[float, bytes]:
 
 
 def summary(samples: list[float]) -> dict[str, float | int]:
-    ordered = sorted(samples)
+    p50, p95, p99, top = nearest_rank(samples, (0.5, 0.95, 0.99, 1))
     return {
-        "calls": len(ordered),
-        "p50_ms": round(statistics.median(ordered), 1),
-        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 1),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1),
-        "max_ms": round(ordered[-1], 1),
+        "calls": len(samples),
+        "p50_ms": round(p50, 1),
+        "p95_ms": round(p95, 1),
+        "p99_ms": round(p99, 1),
+        "max_ms": round(top, 1),
     }
 
 

@@ -42,9 +42,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ctxrouter.testing.ccusage import CCUSAGE_VERSION, ccusage_daily, find_ccusage, token_totals
-
 ROOT = Path(__file__).resolve().parent.parent
+# ccusage is driven by the test suite's harness (tests/harness/, not shipped with ctxrouter):
+# importable from the repository root, which `python bench/import.py` does not put on sys.path
+sys.path.insert(0, str(ROOT))
+from tests.harness.ccusage import (  # noqa: E402
+    CCUSAGE_VERSION,
+    ccusage_daily,
+    find_ccusage,
+    token_totals,
+)
+
 CTXROUTER = ROOT / ".venv" / "bin" / "ctxrouter"
 VERSION = "2.1.328"
 START = datetime(2026, 10, 27, 8, 0, tzinfo=UTC)

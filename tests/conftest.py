@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from ctxrouter.config import Settings
-from ctxrouter.testing.npm_tools import CCUSAGE, CLAUDE_CODE, NpmTool
+from tests.harness.npm_tools import CCUSAGE, CLAUDE_CODE, NpmTool
 
 REQUIRE_SERVICES = os.environ.get("CTXROUTER_REQUIRE_SERVICES") == "1"
+
+pytest_plugins = ["tests.stores"]  # every store backend, fresh per test (tests/stores.py)
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,9 @@ The public API, flat::
     decision.tier, decision.model, decision.reasons
 
 Names are imported on first use (PEP 562), so ``import ctxrouter`` and light entry points
-(the Claude Code hook) do not pay for what they do not use.
+(the Claude Code hook) do not pay for what they do not use. ``__version__`` too: it is the
+installed distribution's version (``pyproject.toml`` is the one place it is written), read
+from the installed metadata on first use; ``"0+unknown"`` when ctxrouter is not installed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    __version__: str
+
     from ctxrouter.analytics.projection import CallProfile, Mix, Projection, load_mix, project
     from ctxrouter.catalog import Agent, AgentFormat, Catalog, lint, load_catalog
     from ctxrouter.config import Settings
@@ -33,8 +37,9 @@ if TYPE_CHECKING:
         UnknownAgentError,
         UnknownModelError,
     )
-    from ctxrouter.models.pricing import Cost, Quote, Usage, price_usage
+    from ctxrouter.models.pricing import Cost, Quote, price_usage
     from ctxrouter.models.registry import ModelInfo, ModelRegistry
+    from ctxrouter.models.usage import Usage
     from ctxrouter.policy import Escalation, ModelPolicy, PolicyKind, Tier
     from ctxrouter.policy.detect import Detector, load_detector
     from ctxrouter.policy.matrix import (
@@ -80,7 +85,7 @@ _LAZY: dict[str, str] = {
     "TraceStep": "ctxrouter.routing",
     "UnknownAgentError": "ctxrouter.errors",
     "UnknownModelError": "ctxrouter.errors",
-    "Usage": "ctxrouter.models.pricing",
+    "Usage": "ctxrouter.models.usage",
     "lint": "ctxrouter.catalog",
     "load_catalog": "ctxrouter.catalog",
     "load_decision_matrix": "ctxrouter.policy.matrix",
@@ -91,20 +96,35 @@ _LAZY: dict[str, str] = {
 }
 
 
+_UNKNOWN_VERSION = "0+unknown"  # ctxrouter imported from a source tree, not installed
+
+
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ctxrouter' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    if name == "__version__":
+        value: Any = _installed_version()
+    else:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'ctxrouter' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def _installed_version() -> str:
+    """The version of the installed ``ctxrouter`` distribution (importlib.metadata costs
+    more to import than this package: hence on first use only)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ctxrouter")
+    except PackageNotFoundError:
+        return _UNKNOWN_VERSION
 
 
 def __dir__() -> list[str]:
     return sorted(__all__)
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Agent",

@@ -15,11 +15,24 @@ import os
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from ctxrouter.errors import ConfigError, did_you_mean
 from ctxrouter.policy.tier import Tier
@@ -61,24 +74,36 @@ class ProviderSettings(BaseModel):
     )
 
 
-class RuntimeSettings(BaseModel):
-    """Retries, circuit breaking, auto-escalation and telemetry."""
+class RetrySettings(BaseModel):
+    """How every model call is retried, spaced and rested: the runtime and the gateway use the
+    same attempt engine (:mod:`ctxrouter.execution.attempts`), so one set of knobs."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    retry_max_attempts: int = Field(default=3, ge=1, description="Tries per model.")
-    retry_run_max_attempts: int = Field(
-        default=8, ge=1, description="Tries per run; the last option may use what is left."
+    max_attempts: int = Field(default=3, ge=1, description="Tries per model.")
+    run_max_attempts: int = Field(
+        default=8, ge=1, description="Tries per run or request; the last option may use the rest."
     )
-    retry_base_delay_s: float = Field(default=0.5, ge=0)
-    retry_max_delay_s: float = Field(default=8.0, ge=0)
-    retry_max_retry_after_s: float = Field(default=60.0, ge=0)
+    base_delay_s: float = Field(default=0.5, ge=0, description="Backoff before the 2nd try.")
+    max_delay_s: float = Field(default=8.0, ge=0, description="Backoff cap (full jitter below).")
+    max_retry_after_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="A longer retry-after moves on to the fallback (the last option passes it on).",
+    )
     breaker_failure_rate: float = Field(
-        default=0.8, gt=0, le=1, description="Failed share of recent calls that opens it."
+        default=0.8, gt=0, le=1, description="Failed share of recent calls that opens a circuit."
     )
     breaker_window: int = Field(default=20, ge=1, description="Recent calls judged per model.")
     breaker_min_calls: int = Field(default=10, ge=1)
     breaker_reset_s: float = Field(default=30.0, ge=0, description="How long it stays open.")
+
+
+class RuntimeSettings(BaseModel):
+    """Auto-escalation, corrections and telemetry of runs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     confidence_threshold: float = Field(default=0.7, ge=0, le=1)
     self_assessment: bool = Field(
         default=True, description="Ask the model to end with 'CONFIDENCE: x'."
@@ -91,6 +116,11 @@ class RuntimeSettings(BaseModel):
         default=0.2, ge=0, le=1, description="Corrections per run that escalate an agent."
     )
     correction_min: int = Field(default=3, ge=1)
+    correction_refresh_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often a long-running process (gateway, hook helper) re-reads them.",
+    )
 
 
 class TelemetrySettings(BaseModel):
@@ -120,14 +150,6 @@ class GatewaySettings(BaseModel):
     upstream: str = Field(
         default="https://api.anthropic.com", description="The Anthropic API to forward to."
     )
-    agent_dirs: tuple[Path, ...] = Field(
-        default=(),
-        description="Agent folders the gateway recognises besides the catalog's and Claude "
-        "Code's (.claude/agents here and in ~).",
-    )
-    claude_code_agents: bool = Field(
-        default=True, description="Read .claude/agents (working directory) and ~/.claude/agents."
-    )
     override: OverridePolicy = Field(
         default=OverridePolicy.WITHIN_TIERS,
         description="May the gateway replace a model the client asked for explicitly?",
@@ -138,12 +160,6 @@ class GatewaySettings(BaseModel):
     keys_file: Path | None = Field(
         default=None,
         description="Gateway keys (hashed); default: gateway-keys.json in the data dir.",
-    )
-    retry_max_attempts: int = Field(
-        default=3, ge=1, description="Tries per model before the first byte reaches the client."
-    )
-    retry_max_wait_s: float = Field(
-        default=30.0, ge=0, description="A longer retry-after is passed to the client instead."
     )
 
 
@@ -157,8 +173,15 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
     )
 
-    agent_dirs: tuple[Path, ...] = Field(
-        default=(), description="Folders of agent .md files; they override built-ins by name."
+    agent_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
+        default=(),
+        description="Folders of agent .md files; they override built-ins and Claude Code's "
+        "folders by name (CTXROUTER_AGENT_DIRS: folders separated by the OS path separator).",
+    )
+    claude_code_agents: bool = Field(
+        default=True,
+        description="Also read Claude Code's agent folders: ~/.claude/agents, then "
+        ".claude/agents in the working directory.",
     )
     include_builtin_agents: bool = Field(
         default=True, description="Load the 67 agents of the default catalog."
@@ -171,7 +194,7 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Override the model id a tier maps to, e.g. {sonnet = 'claude-sonnet-5'}.",
     )
-    pipeline_dirs: tuple[Path, ...] = Field(
+    pipeline_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
         default=(), description="Folders of pipeline .yaml files; they override built-ins by name."
     )
     data_dir: Path = Field(default_factory=default_data_dir, description="Where state is kept.")
@@ -182,6 +205,11 @@ class Settings(BaseSettings):
         default=None,
         description="A shared PostgreSQL store (postgresql://...); default: the SQLite file.",
     )
+    store_schema: str = Field(
+        default="ctxrouter",
+        min_length=1,
+        description="The PostgreSQL schema of the store_url store (created if missing).",
+    )
     alerts_webhook_url: SecretStr | None = Field(
         default=None, description="Slack-compatible webhook notified when alerts fire."
     )
@@ -189,9 +217,19 @@ class Settings(BaseSettings):
         default=None, description="Alert rules (YAML) replacing the shipped defaults."
     )
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+
+    @field_validator("agent_dirs", "pipeline_dirs", mode="before")
+    @classmethod
+    def _split_folder_list(cls, value: Any, info: ValidationInfo) -> Any:
+        """A string (the environment's ``/a:/b``) is a list of folders split on the OS path
+        separator; a list (TOML, arguments) is taken as it is."""
+        if not isinstance(value, str):
+            return value
+        return split_folders(value, f"CTXROUTER_{(info.field_name or '').upper()}")
 
     @classmethod
     def settings_customise_sources(
@@ -265,16 +303,58 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         return dict(self._data)
 
 
+# Settings that moved: the old key (as a dotted path) and where it lives now.
+RENAMED: dict[str, str] = {
+    "runtime.retry_max_attempts": "retry.max_attempts",
+    "runtime.retry_run_max_attempts": "retry.run_max_attempts",
+    "runtime.retry_base_delay_s": "retry.base_delay_s",
+    "runtime.retry_max_delay_s": "retry.max_delay_s",
+    "runtime.retry_max_retry_after_s": "retry.max_retry_after_s",
+    "runtime.breaker_failure_rate": "retry.breaker_failure_rate",
+    "runtime.breaker_window": "retry.breaker_window",
+    "runtime.breaker_min_calls": "retry.breaker_min_calls",
+    "runtime.breaker_reset_s": "retry.breaker_reset_s",
+    "gateway.retry_max_attempts": "retry.max_attempts",
+    "gateway.retry_max_wait_s": "retry.max_retry_after_s",
+    "gateway.agent_dirs": "agent_dirs",
+    "gateway.claude_code_agents": "claude_code_agents",
+}
+
+
+def split_folders(value: str, where: str) -> list[str]:
+    """``/a:/b`` (``;`` on Windows) as folders; an empty entry is an error naming ``where``."""
+    parts = value.split(os.pathsep)
+    for index, part in enumerate(parts, start=1):
+        if not part.strip():
+            raise ValueError(
+                f"{where}={value!r}: entry {index} is empty; give folders separated by "
+                f"{os.pathsep!r}"
+            )
+        if "\x00" in part:
+            raise ValueError(f"{where}: entry {index} holds a NUL character")
+    return parts
+
+
 def _format_validation(exc: ValidationError, path: Path) -> str:
-    lines = [f"invalid configuration (arguments, CTXROUTER_* environment, or {path}):"]
+    """One line per problem (one line in all when there is one), each naming the setting."""
+    head = f"invalid configuration (arguments, CTXROUTER_* environment, or {path})"
+    problems = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
-        lines.append(f"  {loc}: {err['msg']}")
-    return "\n".join(lines)
+        moved = RENAMED.get(loc)
+        if moved is not None and err["type"] == "extra_forbidden":
+            problems.append(f"{loc}: this setting was renamed: use {moved} instead")
+        else:
+            problems.append(f"{loc}: {err['msg'].removeprefix('Value error, ')}")
+    if len(problems) == 1:
+        return f"{head}: {problems[0]}"
+    return "\n".join([f"{head}:", *(f"  {p}" for p in problems)])
 
 
 __all__ = [
+    "RENAMED",
     "ProviderSettings",
+    "RetrySettings",
     "RuntimeSettings",
     "Settings",
     "TelemetrySettings",

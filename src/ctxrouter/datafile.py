@@ -8,15 +8,17 @@ enum value, so that a broken data file is a clear message and never a silent def
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ctxrouter.errors import ConfigError, InputError, Problem, did_you_mean
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def read_data_file(path: Path | str | None, shipped_name: str) -> tuple[str, Path]:
@@ -38,6 +40,38 @@ def parse_yaml(text: str, where: Path) -> object:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise ConfigError(str(Problem(where, line, None, f"not valid YAML: {exc}"))) from None
+
+
+def parse_data_file(
+    text: str,
+    where: Path,
+    model: type[M],
+    known: Sequence[str] = (),
+    *,
+    locations: Callable[[ValidationError], ValidationError] | None = None,
+) -> M:
+    """The YAML ``text`` of the file ``where``, validated as ``model``. Every problem is one
+    :class:`ConfigError` naming the line and field (:func:`data_file_error`; "did you mean" among
+    ``known``); ``locations``, when given, first maps the errors' locations to paths in the file."""
+    raw = parse_yaml(text, where)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise data_file_error(locations(exc) if locations else exc, text, where, known) from None
+
+
+def load_data_file(
+    path: Path | str | None,
+    shipped_name: str,
+    model: type[M],
+    known: Sequence[str] = (),
+    *,
+    locations: Callable[[ValidationError], ValidationError] | None = None,
+) -> M:
+    """Read ``path`` (``None``: the shipped ``ctxrouter/data/<shipped_name>``) and validate it
+    as ``model``, as :func:`parse_data_file` does."""
+    text, where = read_data_file(path, shipped_name)
+    return parse_data_file(text, where, model, known, locations=locations)
 
 
 def data_file_error(

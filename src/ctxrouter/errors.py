@@ -226,11 +226,35 @@ class APIConnectionError(ProviderError):
 
 
 class StreamError(ProviderError):
-    """An ``event: error`` after the stream started. Retryable when its type is transient."""
+    """An ``event: error`` in a stream (before or after its first bytes). Retryable when its
+    type is transient; its :attr:`kind` is that of the same error type as an HTTP status
+    (``overloaded_error`` is ``overloaded``), so telemetry names it one way."""
 
     @property
     def retryable(self) -> bool:
-        return self.error_type in {"overloaded_error", "api_error", "rate_limit_error"}
+        return self.error_type in RETRYABLE_STREAM_ERROR_TYPES
+
+    @property
+    def kind(self) -> str:
+        status = _STATUS_BY_TYPE.get(self.error_type or "")
+        if status is None:
+            return "stream_error"
+        return _KINDS.get(provider_error_for_status(status), "stream_error")
+
+
+# The ``error.type`` values of an Anthropic error worth a retry when a stream reports them.
+RETRYABLE_STREAM_ERROR_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
+# Each Anthropic ``error.type`` and the HTTP status that carries it.
+_STATUS_BY_TYPE: dict[str, int] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "overloaded_error": 529,
+}
 
 
 _KINDS: dict[type[ProviderError], str] = {

@@ -3,7 +3,6 @@ server is reachable) a real PostgreSQL schema: the same SQL must give the same n
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import os
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ctxrouter.analytics import metrics as m
+from ctxrouter.analytics import metrics_sql
 from ctxrouter.analytics.metrics import (
     BUCKET_SQL,
     DASHBOARD,
@@ -29,9 +28,11 @@ from ctxrouter.analytics.metrics import (
     bucket_bounds,
     compute_metrics,
     compute_metrics_page,
+    day_key,
     latency_bucket,
-    percentiles,
+    week_key,
 )
+from ctxrouter.analytics.percentiles import percentiles_of
 from ctxrouter.telemetry import Event, Feedback, Outcome, SQLiteStore, Store
 from ctxrouter.telemetry.migrations import M002
 from ctxrouter.telemetry.schema import render
@@ -251,13 +252,11 @@ def test_days_and_weeks_at_utc_boundaries(filled: Store) -> None:
 
 
 def test_week_keys_follow_iso_years() -> None:
-    assert m.week_key(math.floor(datetime(2027, 1, 1, tzinfo=UTC).timestamp() / DAY)) == (
-        "2026-W53"
-    )
-    assert m.week_key(math.floor(datetime(2024, 12, 30, tzinfo=UTC).timestamp() / DAY)) == (
+    assert week_key(math.floor(datetime(2027, 1, 1, tzinfo=UTC).timestamp() / DAY)) == ("2026-W53")
+    assert week_key(math.floor(datetime(2024, 12, 30, tzinfo=UTC).timestamp() / DAY)) == (
         "2025-W01"
     )
-    assert m.day_key(0) == "1970-01-01"
+    assert day_key(0) == "1970-01-01"
 
 
 @pytest.mark.parametrize(
@@ -398,24 +397,8 @@ def test_bucket_sql_matches_python(store: Store) -> None:
             assert high - low <= 0.05 * low * (1 + 1e-9)
 
 
-def test_buckets_tile_the_axis() -> None:
-    edges = [bucket_bounds(b) for b in range(OVERFLOW_BUCKET)]
-    assert edges[0] == (0.0, 1.0)
-    for (_, high), (low, _) in itertools.pairwise(edges):
-        assert low == pytest.approx(high)
-    assert edges[-1][1] == pytest.approx(1e7)
-    assert bucket_bounds(OVERFLOW_BUCKET) == (1e7, 1e7)
-    assert [latency_bucket(low + 1e-9 * max(low, 1)) for low, _ in edges] == list(
-        range(OVERFLOW_BUCKET)
-    )
-
-
-def nearest_rank(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(math.ceil(p * len(ordered)), 1) - 1]
-
-
-def test_percentiles_within_the_stated_resolution(store: Store) -> None:
+def test_percentiles_are_those_of_the_answered_latencies(store: Store) -> None:
+    """The histogram counted in SQL gives what `percentiles_of` gives for the values."""
     rng = random.Random(9)
     latencies = [rng.lognormvariate(math.log(1500), 0.8) for _ in range(3000)]
     models = [HAIKU, SONNET]
@@ -433,28 +416,10 @@ def test_percentiles_within_the_stated_resolution(store: Store) -> None:
                 for e in events
                 if e.outcome is not ERR
                 and e.latency_ms is not None
-                and group.key in ("total", e.model, m.day_key(math.floor(e.ts / DAY)))
+                and group.key in ("total", e.model, day_key(math.floor(e.ts / DAY)))
             ]
-            for p, got in zip(
-                (0.5, 0.95, 0.99),
-                (group.latency_p50_ms, group.latency_p95_ms, group.latency_p99_ms),
-                strict=True,
-            ):
-                exact = nearest_rank(mine, p)
-                assert got is not None
-                assert latency_bucket(got) == latency_bucket(exact)
-                assert abs(got - exact) <= 0.05 * exact
-
-
-def test_percentiles_of_a_histogram() -> None:
-    assert percentiles({}) == [None, None, None]
-    one = latency_bucket(1234.0)
-    low, high = bucket_bounds(one)
-    width = high - low
-    # one value: rank p of 1, placed at (p - 0.5) of the bucket's width, from its low end
-    assert percentiles({one: 1}) == [low, low + 0.45 * width, pytest.approx(low + 0.49 * width)]
-    assert percentiles({one: 2}, (0.5,)) == [low + 0.25 * width]
-    assert percentiles({0: 99, OVERFLOW_BUCKET: 1}, (0.5, 1.0)) == [0.5, 1e7]
+            got = [group.latency_p50_ms, group.latency_p95_ms, group.latency_p99_ms]
+            assert got == percentiles_of(mine) and None not in got
 
 
 # -- the indexes the queries are written for (SQLite) -------------------------------------
@@ -481,16 +446,16 @@ def test_the_indexes_of_migration_m002_are_used_and_change_nothing(tmp_path: Pat
         conn.execute(str(ddl))
     conn.commit()
     conn.close()
-    f = m._Filters(MONDAY, None, "Code Generation", None, None)
+    f = metrics_sql.EventFilter(MONDAY, None, "Code Generation")
     with SQLiteStore(path) as lite:
         after = compute_metrics_page(lite, (*DASHBOARD, "tier"))
         assert all(same_report(after[by], before[by]) for by in before)
         plans = {
             name: " | ".join(row[3] for row in lite.query("EXPLAIN QUERY PLAN " + sql, params))
             for name, (sql, params) in {
-                "cells": m._cell_query(f),
-                "days": m._day_query(f),
-                "flags": m._flag_query(f),
+                "cells": metrics_sql.cell_query(f),
+                "days": metrics_sql.day_query(f),
+                "flags": metrics_sql.flag_query(f),
             }.items()
         }
     assert "USING COVERING INDEX events_metrics_cells" in plans["cells"]

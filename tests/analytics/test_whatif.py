@@ -7,7 +7,7 @@ import pytest
 from ctxrouter.analytics.whatif import ASSUMPTIONS, Recorded, collect, what_if
 from ctxrouter.config import Settings
 from ctxrouter.models import ModelRegistry
-from ctxrouter.models.pricer import Pricer
+from ctxrouter.models.bulk_pricing import Pricer
 from ctxrouter.telemetry import Event, Outcome, SQLiteStore
 
 DAY = 20_418  # 2025-11-26

@@ -14,36 +14,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ctxrouter.cli import alerts
-from ctxrouter.cli.state import AppState
 from ctxrouter.telemetry import Event, Outcome, SQLiteStore
 
 runner = CliRunner(env={"COLUMNS": "200"})
 
 T_END = 1_790_208_000.0  # 2026-09-24T00:00:00Z
 HOUR = 3600.0
-
-
-def make_app() -> typer.Typer:
-    root = typer.Typer(pretty_exceptions_enable=False)
-
-    @root.callback()
-    def _root(ctx: typer.Context, config: Path | None = typer.Option(None, "--config")) -> None:
-        ctx.obj = AppState(config_file=config)
-
-    root.add_typer(alerts.app, name="alerts")
-    return root
-
-
-@pytest.fixture
-def app() -> typer.Typer:
-    return make_app()
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CTXROUTER_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
 
 
 def one_day(*, fallback_every: int = 0) -> list[Event]:
@@ -162,7 +138,8 @@ def test_json_shape(app: typer.Typer, data_dir: Path, firing_db: Path) -> None:
     result = runner.invoke(app, ["alerts", "check", "--db", str(firing_db), "--json"])
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"alerts", "checked_rules", "now", "notifications"}
+    assert set(data) == {"alerts", "checked_rules", "now", "notifications", "store"}
+    assert data["store"] == str(firing_db)
     assert data["checked_rules"] == 6
     assert data["now"] == "2026-09-23T18:30:00Z"  # just after the newest event
     (alert,) = data["alerts"]
@@ -181,6 +158,7 @@ def test_json_shape(app: typer.Typer, data_dir: Path, firing_db: Path) -> None:
         "checked_rules": 6,
         "now": "2026-09-01T00:00:00Z",
         "notifications": {"sent": 0, "held": 0, "failures": []},
+        "store": str(firing_db),
     }
 
 
@@ -220,7 +198,7 @@ def test_a_failing_webhook_is_a_warning_and_is_tried_again(
     hook.status = 200
     second = runner.invoke(app, args)
     assert second.exit_code == 1
-    assert second.stderr == ""
+    assert second.stderr == f"store: {firing_db}\n"  # and no warning
     assert len(hook.payloads) == 2  # not held back: the first one never arrived
 
 
@@ -229,13 +207,6 @@ def test_the_held_output_says_so(app: typer.Typer, data_dir: Path, firing_db: Pa
     again = runner.invoke(app, ["alerts", "check", "--db", str(firing_db)])
     assert again.exit_code == 1
     assert "0 notified; 1 already notified and held back" in " ".join(again.stdout.split())
-
-
-def test_no_database_yet_is_quiet(app: typer.Typer, data_dir: Path) -> None:
-    result = runner.invoke(app, ["alerts", "check", "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["alerts"] == []
-    assert not (data_dir / "ctxrouter.db").exists()  # a check creates nothing
 
 
 def test_custom_rules_file(

@@ -9,28 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ctxrouter.cli import cost, models
-from ctxrouter.cli.state import AppState
-
 runner = CliRunner(env={"COLUMNS": "250"})
-
-
-def make_app() -> typer.Typer:
-    """The two sub-apps mounted on a root like the real one (which sets the AppState)."""
-    root = typer.Typer(pretty_exceptions_enable=False)
-
-    @root.callback()
-    def _root(ctx: typer.Context, config: Path | None = typer.Option(None, "--config")) -> None:
-        ctx.obj = AppState(config_file=config)
-
-    root.add_typer(models.app, name="models")
-    root.add_typer(cost.app, name="cost")
-    return root
-
-
-@pytest.fixture
-def app() -> typer.Typer:
-    return make_app()
 
 
 def test_models_list_json_has_prices_in_force_and_every_row(app: typer.Typer) -> None:

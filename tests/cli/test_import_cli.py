@@ -12,47 +12,13 @@ from typer.testing import CliRunner
 from ctxrouter.cli.app import app
 from ctxrouter.telemetry import SQLiteStore
 
+from .conftest import SESSION, line
+
 runner = CliRunner(env={"COLUMNS": "200"})
-SESSION = "5b4904d3-1986-4cbd-a617-03445c087df6"
-
-
-def line(mid: str, rid: str, out: int, *, model: str = "claude-opus-5-5", **extra: object) -> str:
-    usage = {"input_tokens": 3, "output_tokens": out, "cache_creation_input_tokens": 1200,
-             "cache_read_input_tokens": 9000, "cache_creation": {"ephemeral_5m_input_tokens":
-             1200, "ephemeral_1h_input_tokens": 0}}  # fmt: skip
-    data = {"type": "assistant", "isSidechain": False, "requestId": rid, "sessionId": SESSION,
-            "timestamp": "2026-11-26T09:24:29.692Z", "version": "2.1.328",
-            "message": {"id": mid, "model": model, "usage": usage,
-                        "content": [{"type": "text", "text": f"answer {mid}"}]}}  # fmt: skip
-    data.update(extra)
-    return json.dumps(data, separators=(",", ":"))
 
 
 def cells(output: str) -> list[list[str]]:
     return [line.split() for line in output.splitlines()]
-
-
-@pytest.fixture
-def claude_dir(tmp_path: Path) -> Path:
-    """A Claude config folder: a main transcript and a python-pro subagent's."""
-    config = tmp_path / "claude"
-    main = config / "projects" / "-src-app" / f"{SESSION}.jsonl"
-    main.parent.mkdir(parents=True)
-    main.write_text(
-        "\n".join([line("msg_1", "req_1", 40), line("msg_1", "req_1", 40), '{"type":"user"}'])
-        + "\n"
-    )
-    sub = config / "projects" / "-src-app" / SESSION / "subagents" / "agent-a1.jsonl"
-    sub.parent.mkdir(parents=True)
-    side = {"isSidechain": True, "attributionAgent": "python-pro", "agentId": "a1"}
-    sub.write_text(line("msg_2", "req_2", 6, model="claude-opus-5-5", **side) + "\n")
-    return config
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CTXROUTER_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
 
 
 def test_import_prints_a_summary_and_adds_nothing_the_second_time(

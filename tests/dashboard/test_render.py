@@ -251,7 +251,7 @@ def test_report_command_errors(tmp_path: Path) -> None:
     missing = tmp_path / "missing.db"
     out = tmp_path / "r.html"
     result = CliRunner().invoke(_cli(), ["report", "--html", str(out), "--db", str(missing)])
-    assert result.exit_code == 2 and "no telemetry database" in result.stderr
+    assert result.exit_code == 2 and f"no events recorded yet (store: {missing})" in result.stderr
     assert not missing.exists() and not out.exists()
     bad = ["report", "--html", str(out), "--db", str(missing), "--since", "yesterday"]
     result = CliRunner().invoke(_cli(), bad)

@@ -6,7 +6,7 @@ import pytest
 
 from ctxrouter import Settings, load_catalog
 from ctxrouter.clock import VirtualClock
-from ctxrouter.config import RuntimeSettings
+from ctxrouter.config import RetrySettings
 from ctxrouter.errors import (
     BadRequestError,
     FallbackExhausted,
@@ -38,7 +38,7 @@ def registry() -> ModelRegistry:
 
 
 class Harness:
-    def __init__(self, router: Router, registry: ModelRegistry, **runtime: object) -> None:
+    def __init__(self, router: Router, registry: ModelRegistry, **retry: object) -> None:
         self.events: list[Event] = []
         self.clock = VirtualClock()
         self.provider = ScriptedProvider()
@@ -46,7 +46,7 @@ class Harness:
             router,
             self.provider,
             registry,
-            runtime=RuntimeSettings.model_validate(runtime),
+            retry=RetrySettings.model_validate(retry),
             sink=self.events.append,
             clock=self.clock,
         )

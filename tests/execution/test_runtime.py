@@ -33,7 +33,8 @@ def anthropic_settings(tmp_path: Path, fake: FakeAnthropic, **runtime: object) -
             "anthropic_base_url": fake.base_url,
             "anthropic_api_key": "sk-test",
         },
-        runtime={"retry_base_delay_s": 0.0, **runtime},
+        retry={"base_delay_s": 0.0},
+        runtime=runtime,
     )
 
 

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -14,15 +15,12 @@ import uvicorn
 from starlette.applications import Starlette
 
 from ctxrouter.config import Settings
-from ctxrouter.execution.retry import RetryPolicy
-from ctxrouter.gateway import create_gateway
-from ctxrouter.models.registry import ModelRegistry
-from ctxrouter.routing.router import Router
+from ctxrouter.gateway import build_gateway
 from ctxrouter.telemetry.event import Event
 from ctxrouter.testing.fake_anthropic import FakeAnthropic
 
 # tries without waiting, so the tests do not sleep through backoff
-QUICK_RETRY = RetryPolicy(max_attempts=3, base_delay_s=0.0, max_delay_s=0.0)
+QUICK_RETRY = {"base_delay_s": 0.0, "max_delay_s": 0.0}
 
 
 @dataclass
@@ -55,20 +53,26 @@ StartGateway = Callable[..., Setup]
 
 
 @pytest.fixture
-def start_gateway(settings: Settings) -> Iterator[StartGateway]:
-    """``start_gateway(**create_gateway_kwargs)``: a gateway over a fresh fake upstream."""
-    registry = ModelRegistry.load(settings)
-    router = Router.from_settings(settings, registry=registry)
+def start_gateway(tmp_path: Path) -> Iterator[StartGateway]:
+    """``start_gateway(fake=None, *, settings={...}, **build_gateway_kwargs)``: a gateway built
+    as ``ctxrouter serve`` builds it (:func:`build_gateway`), over a fresh fake upstream, its
+    Events collected in a list. Retries do not wait (``retry.*_delay_s = 0``)."""
     running: list[tuple[Setup, uvicorn.Server, threading.Thread, FakeAnthropic]] = []
 
-    def start(fake: FakeAnthropic | None = None, **kwargs: Any) -> Setup:
+    def start(
+        fake: FakeAnthropic | None = None,
+        *,
+        settings: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Setup:
         fake = (fake or FakeAnthropic()).start()
         events: list[Event] = []
-        options: dict[str, Any] = {"retry": QUICK_RETRY, "router": router, **kwargs}
-        app = create_gateway(
-            upstream=fake.base_url, registry=registry, sink=events.append, **options
-        )
-        server, thread, port = serve_in_thread(app)
+        given = dict(settings or {})
+        retry = {**QUICK_RETRY, **given.pop("retry", {})}
+        given.setdefault("data_dir", tmp_path / "data")
+        configured = Settings.load(retry=retry, **given)
+        gateway = build_gateway(configured, upstream=fake.base_url, sink=events.append, **kwargs)
+        server, thread, port = serve_in_thread(gateway.app)
         setup = Setup(fake, f"http://127.0.0.1:{port}", events)
         running.append((setup, server, thread, fake))
         return setup

@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from ctxrouter.telemetry.sqlite import SQLiteStore
-from ctxrouter.testing.claude_code import SpawnSubagent, is_subagent_request, run_claude
 from ctxrouter.testing.fake_anthropic import FakeAnthropic
+from tests.harness.claude_code import SpawnSubagent, is_subagent_request, run_claude
 
 TASK = "Write a Python function that adds two numbers."
 AGENT_FILE = """---

@@ -5,7 +5,14 @@ from __future__ import annotations
 from ctxrouter.catalog.agent import Agent, AgentFormat
 from ctxrouter.config import OverridePolicy, Settings
 from ctxrouter.gateway.attribution import AgentMatcher, Attributor, system_text
-from ctxrouter.gateway.decide import adapt_body, choose
+from ctxrouter.gateway.decide import (
+    ABOVE_CEILING,
+    BELOW_FLOOR,
+    OUTSIDE_TIERS,
+    ModelChoice,
+    adapt_body,
+    choose,
+)
 from ctxrouter.models.registry import ModelRegistry
 from ctxrouter.policy.model_policy import ModelPolicy
 from ctxrouter.policy.tier import Tier
@@ -56,8 +63,13 @@ def test_system_text_reads_strings_and_blocks() -> None:
 
 
 def choice_for(
-    asked: str, policy: ModelPolicy, override: OverridePolicy, *, inherits: bool = False
-) -> tuple[str, bool]:
+    asked: str,
+    policy: ModelPolicy,
+    override: OverridePolicy,
+    *,
+    inherits: bool = False,
+    routed: Tier = Tier.HAIKU,
+) -> ModelChoice:
     settings = Settings.load()
     registry = ModelRegistry.load(settings)
     subject = agent("a", LONG, policy=policy, format=AgentFormat.CLAUDE_CODE).model_copy(
@@ -66,37 +78,79 @@ def choice_for(
     router = Router.from_settings(settings, registry=registry)
     decision = router.decide(RouteRequest(task="Write a Python function that adds two numbers."))
     decision = type(decision)(
-        tier=Tier.HAIKU,
-        model=registry.tier_map[Tier.HAIKU],
+        tier=routed,
+        model=registry.tier_map[routed],
         agent="a",
         matrix=decision.matrix,
         detection=decision.detection,
         trace=decision.trace,
     )
-    made = choose(
-        agent=subject,
-        asked=asked,
-        decision=decision,
-        registry=registry,
-        override=override,
-        tier_models=registry.tier_map,
+    return choose(
+        agent=subject, asked=asked, decision=decision, registry=registry, override=override
     )
-    return made.model, made.rewritten
+
+
+HAIKU, SONNET, OPUS = "claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5"
 
 
 def test_override_policies() -> None:
     haiku_or_sonnet = ModelPolicy(preference=Tier.HAIKU, fallbacks=(Tier.SONNET,))
     within = OverridePolicy.WITHIN_TIERS
-    assert choice_for("claude-sonnet-5-5", haiku_or_sonnet, within) == ("claude-haiku-5-5", True)
-    assert choice_for("claude-opus-5-5", haiku_or_sonnet, within) == ("claude-opus-5-5", False)
-    assert choice_for("claude-opus-5-5", haiku_or_sonnet, within, inherits=True) == (
-        "claude-haiku-5-5",
-        True,
+
+    def made(asked: str, override: OverridePolicy, **kw: bool) -> tuple[str, bool, str]:
+        choice = choice_for(asked, haiku_or_sonnet, override, **kw)
+        return choice.model, choice.rewritten, choice.rule
+
+    assert made(SONNET, within) == (HAIKU, True, "within-tiers")
+    assert made(OPUS, within) == (HAIKU, True, "ceiling")  # above the agent's tiers
+    assert made(OPUS, within, inherits=True) == (HAIKU, True, "inherit")
+    assert made("some-proxy-model", within) == ("some-proxy-model", False, "outside")
+    assert made(HAIKU, within) == (HAIKU, False, "agree")
+    assert made(OPUS, OverridePolicy.ALWAYS) == (HAIKU, True, "always")
+    assert made(OPUS, OverridePolicy.NEVER, inherits=True) == (OPUS, False, "never")
+
+
+def test_every_reason_starts_with_its_rule_and_kept_outside_models_are_flagged() -> None:
+    sonnet_or_opus = ModelPolicy(preference=Tier.SONNET, fallbacks=(Tier.OPUS,))
+    never = choice_for(HAIKU, sonnet_or_opus, OverridePolicy.NEVER, routed=Tier.SONNET)
+    assert (never.model, never.flag) == (HAIKU, BELOW_FLOOR)
+    assert never.reason.startswith("never: ") and "below a's tiers (sonnet, opus)" in never.reason
+    inside = choice_for(OPUS, sonnet_or_opus, OverridePolicy.NEVER, routed=Tier.SONNET)
+    assert inside.flag is None  # opus is one of its tiers: nothing to flag
+    haiku_only = ModelPolicy(preference=Tier.HAIKU)
+    assert choice_for(OPUS, haiku_only, OverridePolicy.NEVER).flag == ABOVE_CEILING
+    unknown = choice_for("some-proxy-model", haiku_only, OverridePolicy.WITHIN_TIERS)
+    assert unknown.flag == OUTSIDE_TIERS and unknown.reason.startswith("outside: ")
+
+
+def route_request(agent_name: str, asked: str, task: str) -> ModelChoice:
+    """The choice for a catalog agent, with the shipped router (what the gateway does)."""
+    settings = Settings.load()
+    registry = ModelRegistry.load(settings)
+    router = Router.from_settings(settings, registry=registry, read_store=False)
+    decision = router.decide(RouteRequest(task=task, agent=agent_name))
+    return choose(
+        agent=router.catalog[agent_name],
+        asked=asked,
+        decision=decision,
+        registry=registry,
+        override=OverridePolicy.WITHIN_TIERS,
     )
-    assert choice_for("some-proxy-model", haiku_or_sonnet, within) == ("some-proxy-model", False)
-    assert choice_for("claude-opus-5-5", haiku_or_sonnet, OverridePolicy.ALWAYS)[1]
-    never = OverridePolicy.NEVER
-    assert choice_for("claude-opus-5-5", haiku_or_sonnet, never, inherits=True)[1] is False
+
+
+def test_a_client_never_takes_an_agent_below_its_floor() -> None:
+    # security-auditor: sonnet, falling back to opus; quality first for security work
+    choice = route_request("security-auditor", HAIKU, "Audit the login handler for injection.")
+    assert (choice.model, choice.rule) == (SONNET, "floor")
+    assert choice.reason.startswith(f"floor: {HAIKU} (haiku) is below security-auditor's floor")
+
+
+def test_a_request_above_an_agents_tiers_is_brought_to_the_routed_tier() -> None:
+    # database-optimizer: haiku, escalating to sonnet for schema redesign; never opus
+    task = "Redesign the schema of the orders tables for multi-tenant growth."
+    choice = route_request("database-optimizer", OPUS, task)
+    assert (choice.model, choice.rule) == (SONNET, "ceiling")
+    assert "escalate to sonnet" in choice.reason
 
 
 def test_adapt_body_clamps_max_tokens_and_a_thinking_budget() -> None:

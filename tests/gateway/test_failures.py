@@ -54,7 +54,7 @@ def test_429_waits_for_its_retry_after(gateway: Setup) -> None:
 def test_429_without_retry_after_or_waiting_too_long_reaches_the_client(
     start_gateway: StartGateway,
 ) -> None:
-    setup = start_gateway(max_retry_wait_s=5)
+    setup = start_gateway(settings={"retry": {"max_retry_after_s": 5}})
     setup.fake.enqueue(Fault.status(429), Fault.status(429, retry_after=3600))
     for _ in range(2):
         answer = ask(setup)
@@ -106,7 +106,7 @@ def test_a_stream_that_opens_with_an_error_is_retried(gateway: Setup) -> None:
         final = stream.get_final_message()
     assert final.stop_reason == "end_turn"
     assert len(gateway.fake.requests) == 2
-    assert [e.error_type for e in gateway.events] == ["overloaded_error", None]
+    assert [e.error_type for e in gateway.events] == ["overloaded", None]
 
 
 def test_an_error_after_bytes_is_passed_through_never_spliced(gateway: Setup) -> None:
@@ -117,11 +117,14 @@ def test_an_error_after_bytes_is_passed_through_never_spliced(gateway: Setup) ->
     assert answer.text.count("event: message_start") == 1
     assert len(gateway.fake.requests) == 1
     (event,) = gateway.events
-    assert event.error_type == "overloaded_error" and event.outcome is Outcome.ERROR
+    assert event.error_type == "overloaded" and event.outcome is Outcome.ERROR
     assert event.input_tokens > 0  # what message_start reported is still counted
 
 
-def test_sdk_sees_the_upstream_error_unchanged_once_retries_run_out(gateway: Setup) -> None:
+def test_sdk_sees_the_upstream_error_unchanged_once_retries_run_out(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = start_gateway(settings={"retry": {"run_max_attempts": 3}})
     gateway.fake.enqueue(*[Fault.status(503)] * 3)
     with pytest.raises(anthropic.InternalServerError) as caught:
         gateway.client().messages.create(
@@ -130,3 +133,26 @@ def test_sdk_sees_the_upstream_error_unchanged_once_retries_run_out(gateway: Set
     assert caught.value.status_code == 503
     assert isinstance(caught.value.body, dict)
     assert caught.value.body["error"]["message"] == "Service unavailable"
+
+
+def test_the_gateway_rests_a_failing_model_as_the_runtime_does(
+    start_gateway: StartGateway,
+) -> None:
+    # one attempt engine: the breaker (retry.breaker_*) guards the gateway's upstream calls too
+    setup = start_gateway(
+        settings={
+            "retry": {
+                "max_attempts": 1,
+                "run_max_attempts": 1,
+                "breaker_window": 2,
+                "breaker_min_calls": 2,
+                "breaker_reset_s": 3600,
+            }
+        }
+    )
+    setup.fake.enqueue(Fault.status(529), Fault.status(529))
+    assert [ask(setup).status_code for _ in range(2)] == [529, 529]
+    rested = ask(setup)  # claude-sonnet-5-5's circuit is open: the upstream is spared
+    assert rested.status_code == 529
+    assert "circuit open for claude-sonnet-5-5" in rested.json()["error"]["message"]
+    assert len(setup.fake.requests) == 2

@@ -10,7 +10,7 @@ from anthropic.types import TextBlockParam
 from ctxrouter.telemetry.event import Outcome
 from ctxrouter.testing.fake_anthropic import Fault
 
-from .conftest import Setup
+from .conftest import Setup, StartGateway
 
 SIMPLE_CODE_TASK = "Write a Python function that adds two numbers."
 
@@ -121,14 +121,17 @@ def test_known_agent_gets_the_routed_model(gateway: Setup) -> None:
     assert event.tier == "haiku"
 
 
-def test_known_agent_keeps_a_model_outside_its_tiers(gateway: Setup) -> None:
+def test_a_model_above_a_known_agents_tiers_is_brought_to_the_routed_tier(
+    gateway: Setup,
+) -> None:
     client = gateway.client(default_headers={"x-ctxrouter-agent": "python-pro"})
     client.messages.create(
         model="claude-opus-5-5",  # python-pro may use haiku or sonnet only
         max_tokens=16,
         messages=[{"role": "user", "content": SIMPLE_CODE_TASK}],
     )
-    assert gateway.fake.requests[-1].body["model"] == "claude-opus-5-5"
+    assert gateway.fake.requests[-1].body["model"] == "claude-haiku-5-5"
+    assert (gateway.events[-1].route_reason or "").startswith("ceiling: claude-opus-5-5 (opus)")
 
 
 def test_unknown_agent_keeps_the_clients_model(gateway: Setup) -> None:
@@ -142,8 +145,12 @@ def test_unknown_agent_keeps_the_clients_model(gateway: Setup) -> None:
     assert gateway.events[-1].agent == "no-such-agent"
 
 
-def test_upstream_overload_reaches_the_client_when_retries_run_out(gateway: Setup) -> None:
-    gateway.fake.enqueue(*[Fault.status(529)] * 3)
+def test_upstream_overload_reaches_the_client_when_retries_run_out(
+    start_gateway: StartGateway,
+) -> None:
+    # the run-wide attempt budget (retry.run_max_attempts) holds at the gateway too
+    gateway = start_gateway(settings={"retry": {"run_max_attempts": 3}})
+    gateway.fake.enqueue(*[Fault.status(529)] * 4)
     with pytest.raises(anthropic.InternalServerError) as caught:
         gateway.client().messages.create(
             model="claude-sonnet-5-5",
@@ -153,13 +160,13 @@ def test_upstream_overload_reaches_the_client_when_retries_run_out(gateway: Setu
     assert caught.value.status_code == 529
     assert isinstance(caught.value.body, dict)
     assert caught.value.body["error"]["type"] == "overloaded_error"
-    assert len(gateway.fake.requests) == 3  # the gateway's 3 tries; the client made one
+    assert len(gateway.fake.requests) == 3  # the run's 3 tries; the client made one
     assert [e.attempt for e in gateway.events] == [1, 2, 3]
     assert len({e.run_id for e in gateway.events}) == 1
     for event in gateway.events:
         assert event.outcome is Outcome.ERROR
         assert event.status_code == 529
-        assert event.error_type == "overloaded_error"
+        assert event.error_type == "overloaded"
         assert event.cost_usd is None
 
 
@@ -177,7 +184,7 @@ def test_stream_error_event_is_relayed_and_recorded(gateway: Setup) -> None:
     (event,) = gateway.events
     assert event.stream
     assert event.outcome is Outcome.ERROR
-    assert event.error_type == "overloaded_error"
+    assert event.error_type == "overloaded"
 
 
 def test_malformed_json_is_a_400_in_the_anthropic_format(gateway: Setup) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import httpx
 
+from ctxrouter.catalog.discovery import discover_catalog
 from ctxrouter.catalog.loader import builtin_dir
-from ctxrouter.config import OverridePolicy
+from ctxrouter.config import OverridePolicy, Settings
 from ctxrouter.testing.fake_anthropic import Fault
 
 from .conftest import Setup, StartGateway
@@ -110,18 +111,20 @@ def test_override_never_records_the_policy_but_keeps_the_model(
     assert setup.fake.requests[-1].body["model"] == "claude-sonnet-5-5"
     (event,) = setup.events
     assert event.requested_model is None
-    assert event.route_reason == "override=never; policy would pick claude-haiku-5-5"
+    assert event.route_reason == (
+        "never: override=never kept claude-sonnet-5-5; the policy would pick claude-haiku-5-5"
+    )
 
 
-def test_override_always_replaces_a_model_outside_the_agents_tiers(
+def test_override_always_replaces_a_model_of_an_unknown_tier(
     start_gateway: StartGateway,
 ) -> None:
     within = start_gateway()
-    post(within, model="claude-opus-5-5", headers={"x-ctxrouter-agent": "python-pro"})
-    assert within.fake.requests[-1].body["model"] == "claude-opus-5-5"
-    assert "outside python-pro's tiers" in (within.events[-1].route_reason or "")
+    post(within, model="claude-3-opus-proxy", headers={"x-ctxrouter-agent": "python-pro"})
+    assert within.fake.requests[-1].body["model"] == "claude-3-opus-proxy"
+    assert (within.events[-1].route_reason or "").startswith("outside: claude-3-opus-proxy")
     always = start_gateway(override=OverridePolicy.ALWAYS)
-    post(always, model="claude-opus-5-5", headers={"x-ctxrouter-agent": "python-pro"})
+    post(always, model="claude-3-opus-proxy", headers={"x-ctxrouter-agent": "python-pro"})
     assert always.fake.requests[-1].body["model"] == "claude-haiku-5-5"
 
 
@@ -169,14 +172,8 @@ def test_max_tokens_is_clamped_to_the_targets_limit(gateway: Setup) -> None:
 
 
 def test_agent_files_given_to_the_gateway_are_recognised(
-    start_gateway: StartGateway, tmp_path: Path, settings: object
+    start_gateway: StartGateway, tmp_path: Path, settings: Settings
 ) -> None:
-    from ctxrouter.config import Settings
-    from ctxrouter.gateway.agents import gateway_catalog
-    from ctxrouter.models.registry import ModelRegistry
-    from ctxrouter.routing.router import Router
-
-    assert isinstance(settings, Settings)
     project = tmp_path / "project"
     agents = project / ".claude" / "agents"
     agents.mkdir(parents=True)
@@ -189,12 +186,11 @@ def test_agent_files_given_to_the_gateway_are_recognised(
         "---\nname: python-pro\ndescription: Our Python agent.\n---\n"
         "You are our in-house Python agent; follow the team's conventions in CONTRIBUTING.\n"
     )
-    catalog, problems = gateway_catalog(settings, cwd=project, home=tmp_path / "nohome")
+    catalog, problems = discover_catalog(settings, cwd=project, home=tmp_path / "nohome")
     assert problems == []
     assert catalog["python-pro"].policy.preference is not None
     assert catalog["python-pro"].policy.preference.value == "haiku"
-    registry = ModelRegistry.load(settings)
-    setup = start_gateway(router=Router.from_settings(settings, catalog, registry))
+    setup = start_gateway(cwd=project, home=tmp_path / "nohome")
     # Claude Code sends the file's model: haiku
     post(
         setup,

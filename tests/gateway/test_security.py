@@ -66,7 +66,7 @@ def test_keys_guard_every_route_but_healthz(start_gateway: StartGateway) -> None
 
 
 def test_a_body_over_the_limit_is_a_413_before_the_upstream(start_gateway: StartGateway) -> None:
-    setup = start_gateway(max_body_bytes=2048)
+    setup = start_gateway(settings={"gateway": {"max_body_bytes": 2048}})
     big = {**BODY, "messages": [{"role": "user", "content": "x" * 4096}]}
     answer = httpx.post(f"{setup.url}/v1/messages", json=big, headers={"x-api-key": "sk-test"})
     assert answer.status_code == 413

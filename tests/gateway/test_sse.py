@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ctxrouter.gateway.sse import StreamUsage, usage_from_body, usage_from_json
-from ctxrouter.models.pricing import Usage
+from ctxrouter.gateway.sse import StreamUsage, usage_from_body
+from ctxrouter.models.usage import Usage
 
 
 def _event(name: str, data: dict[str, object]) -> bytes:
@@ -74,10 +74,18 @@ def test_error_event_is_kept() -> None:
     assert not parser.stopped
 
 
-def test_cache_writes_without_a_split_count_as_5m() -> None:
-    usage = usage_from_json({"input_tokens": 1, "cache_creation_input_tokens": 9})
-    assert usage.cache_creation_5m_tokens == 9
-    assert usage.cache_creation_1h_tokens == 0
+def test_cumulative_counts_in_message_delta_win() -> None:
+    usage = {"output_tokens": 42, "input_tokens": 15, "cache_read_input_tokens": None}
+    newer = STREAM.replace(
+        _event("message_delta", {"type": "message_delta", "usage": {"output_tokens": 42}}),
+        _event("message_delta", {"type": "message_delta", "usage": usage}),
+    )
+    assert newer != STREAM
+    parser = StreamUsage()
+    parser.feed(newer)
+    parser.close()
+    # input from message_delta; a null count there keeps message_start's
+    assert parser.usage == EXPECTED.model_copy(update={"input_tokens": 15})
 
 
 def test_usage_from_body() -> None:

@@ -4,7 +4,7 @@ against ``ccusage daily --json --offline`` on the same lines while writing it)."
 from __future__ import annotations
 
 from ctxrouter.integrations.claude_code.dedupe import Deduper, Slot, Verdict, exact_key
-from ctxrouter.integrations.claude_code.transcripts import Response
+from ctxrouter.integrations.claude_code.responses import Response
 
 T0 = 1_795_685_069_692  # ms
 

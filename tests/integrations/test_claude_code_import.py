@@ -10,18 +10,12 @@ from pathlib import Path
 import pytest
 
 from ctxrouter.config import Settings
-from ctxrouter.errors import InputError
-from ctxrouter.integrations.claude_code.importer import (
-    SOURCE,
-    ImportSummary,
-    TranscriptImporter,
-    default_root,
-    event_id,
-    projects_folder,
-)
+from ctxrouter.integrations.claude_code.events import event_id
+from ctxrouter.integrations.claude_code.importer import TranscriptImporter
+from ctxrouter.integrations.claude_code.summary import SOURCE, ImportSummary
 from ctxrouter.integrations.claude_code.transcripts import parse_line
 from ctxrouter.models import ModelRegistry
-from ctxrouter.models.pricer import Pricer
+from ctxrouter.models.bulk_pricing import Pricer
 from ctxrouter.telemetry import Event, SQLiteStore
 from ctxrouter.telemetry.imports import ImportedFile, Replacement
 
@@ -354,22 +348,6 @@ def test_batches_inside_one_file_save_where_they_stopped(
     assert run(store, root, pricer, batch=2).added == 5
     append(main_file(root), [assistant("msg_5", "req_5")])
     assert run(store, root, pricer, batch=2).lines_read == 1
-
-
-def test_where_transcripts_are(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    config = tmp_path / "cfg"
-    (config / "projects").mkdir(parents=True)
-    assert projects_folder(config) == (config / "projects").resolve()
-    assert projects_folder(config / "projects") == (config / "projects").resolve()
-    with pytest.raises(InputError, match="no such folder"):
-        projects_folder(tmp_path / "missing")
-    (tmp_path / "file.jsonl").write_text("")
-    with pytest.raises(InputError, match="not a folder"):
-        projects_folder(tmp_path / "file.jsonl")
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
-    assert default_root() == config / "projects"
-    monkeypatch.delenv("CLAUDE_CONFIG_DIR")
-    assert default_root() == Path.home() / ".claude" / "projects"
 
 
 def test_event_ids_are_the_same_for_the_same_response_anywhere() -> None:

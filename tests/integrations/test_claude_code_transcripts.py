@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import PurePath
 
 import pytest
 
-from ctxrouter.integrations.claude_code.transcripts import (
-    COPY,
-    LineParser,
-    Response,
-    Skip,
-    agent_type,
-    parse_line,
-    transcript_file,
-    user_turn,
-)
+from ctxrouter.integrations.claude_code.responses import COPY, Response, Skip
+from ctxrouter.integrations.claude_code.texts import user_turn
+from ctxrouter.integrations.claude_code.transcripts import LineParser, parse_line
 
 from .cc_lines import TS, assistant, compact, other, usage, user
 
@@ -202,35 +194,6 @@ def test_text_only_when_asked() -> None:
     assert user_turn(tool_result.encode()) == ("u-3", None, "42 files")
     assert user_turn(assistant(uuid="u-4").encode()) == ("u-4", "u-0", None)
     assert user_turn(b"not json") is None
-
-
-def test_where_a_transcript_sits() -> None:
-    root = PurePath("/h/.claude/projects")
-    main = transcript_file(root / "-src-app" / "0afd.jsonl", root)
-    assert (main.main, main.session_id, main.project, main.agent_id) == (
-        True,
-        "0afd",
-        "-src-app",
-        None,
-    )
-    sub = transcript_file(root / "-src-app" / "0afd" / "subagents" / "agent-a3fe.jsonl", root)
-    assert (sub.main, sub.session_id, sub.agent_id, sub.relative) == (
-        False,
-        "0afd",
-        "a3fe",
-        "-src-app/0afd/subagents/agent-a3fe.jsonl",
-    )
-    assert sub.meta_path == root / "-src-app" / "0afd" / "subagents" / "agent-a3fe.meta.json"
-    nested = transcript_file(root / "p" / "s9" / "chat.jsonl", root)
-    assert (nested.main, nested.session_id) == (False, "s9")
-
-
-def test_agent_type_of_a_meta_file() -> None:
-    meta = {"agentType": "doc-writer", "spawnDepth": 1, "model": "claude-opus-5-5"}
-    assert agent_type(json.dumps(meta).encode()) == "doc-writer"
-    assert agent_type(b"{}") is None
-    with pytest.raises(ValueError):
-        agent_type(b"{broken")
 
 
 def test_the_sample_timestamp_is_utc() -> None:

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ctxrouter.cli.app import app
-from ctxrouter.testing.claude_code import SpawnSubagent, models_by_role, run_with_subagent
+from tests.harness.claude_code import SpawnSubagent, models_by_role, run_with_subagent
 
 runner = CliRunner()
 SECURITY_AUDITOR = (  # the project's own file: CRLF, comments, Claude Code's fields

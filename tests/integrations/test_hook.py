@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -163,3 +164,50 @@ def test_the_helper_answers_later_calls(hook_env: dict[str, str]) -> None:
     second = run_hook(json.dumps(agent_event()).encode(), hook_env)
     assert second.stdout == first.stdout
     assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
+
+
+# -- the socket's name: which ctxrouter serves it -------------------------------------------
+
+
+def install_metadata(site: Path, version: str) -> None:
+    """A ctxrouter distribution's metadata in ``site``, as an install leaves it (the code run
+    stays the one under test): the first on ``sys.path``, so it is the installed version."""
+    for old in site.glob("ctxrouter-*.dist-info"):
+        shutil.rmtree(old)
+    info = site / f"ctxrouter-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: ctxrouter\nVersion: {version}\n")
+
+
+def socket_of(env: dict[str, str]) -> tuple[str, bool, str]:
+    """In a fresh process: the helper's socket, whether finding it read the installed metadata
+    (imported importlib.metadata), and ``ctxrouter.__version__``."""
+    code = (
+        "import json, sys, ctxrouter.integrations.claude_code.hook as hook\n"
+        "path = str(hook.socket_path())\n"
+        "read = 'importlib.metadata' in sys.modules\n"
+        "import ctxrouter\n"
+        "print(json.dumps([path, read, ctxrouter.__version__]))"
+    )
+    done = subprocess.run(  # -P: no working folder on sys.path
+        [sys.executable, "-P", "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    path, read, version = json.loads(done.stdout)
+    return path, read, version
+
+
+def test_the_socket_follows_the_installed_version_read_once_per_install(tmp_path: Path) -> None:
+    site, run = tmp_path / "site", tmp_path / "run"
+    run.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site), "XDG_RUNTIME_DIR": str(run)}
+    install_metadata(site, "7.7.7")
+    first = socket_of(env)
+    again = socket_of(env)
+    installed = site.stat().st_mtime_ns
+    install_metadata(site, "7.7.8")
+    os.utime(site, ns=(installed, installed + 10**9))  # distinct even on a coarse clock
+    upgraded = socket_of(env)
+    assert first[1:] == (True, "7.7.7")
+    assert again == (first[0], False, "7.7.7")  # remembered: importlib.metadata not imported
+    assert upgraded[1:] == (True, "7.7.8") and upgraded[0] != first[0]
+    assert Path(first[0]).parent == run / f"ctxrouter-{os.getuid()}"

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ctxrouter.integrations.claude_code.hook import ask_helper, socket_path
-from ctxrouter.testing.claude_code import (
+from tests.harness.claude_code import (
     SpawnSubagent,
     claude_env,
     models_by_role,

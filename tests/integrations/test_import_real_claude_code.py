@@ -18,11 +18,11 @@ from ctxrouter.cli.app import app
 from ctxrouter.config import Settings
 from ctxrouter.integrations.claude_code.importer import ImportSummary, TranscriptImporter
 from ctxrouter.models import ModelRegistry
-from ctxrouter.models.pricer import Pricer
+from ctxrouter.models.bulk_pricing import Pricer
 from ctxrouter.telemetry import Event, SQLiteStore
-from ctxrouter.testing.ccusage import ccusage_daily, token_totals
-from ctxrouter.testing.claude_code import SpawnSubagent, is_subagent_request, run_claude
 from ctxrouter.testing.fake_anthropic import FakeAnthropic, Fault
+from tests.harness.ccusage import ccusage_daily, token_totals
+from tests.harness.claude_code import SpawnSubagent, is_subagent_request, run_claude
 
 Tokens = tuple[int, int, int, int, int]  # input, output, cache writes 5m and 1h, cache reads
 
@@ -60,47 +60,47 @@ class Metered:
         return Fault.ok(usage=usage)
 
 
+DELEGATE = "Document caching with doc-writer."
+
+
+@dataclass
+class Claude:
+    """The real Claude Code CLI in one project with an isolated home, against one fake upstream
+    whose message and request ids never repeat."""
+
+    cli: Path
+    fake: FakeAnthropic
+    metered: Metered
+    project: Path
+    home: Path
+
+    def run(self, prompt: str = DELEGATE, *args: str) -> list[tuple[str, Tokens]]:
+        """Run ``claude -p``; the (agent, tokens) the fake answered during the run."""
+        before = len(self.metered.answers)
+        run = run_claude(
+            prompt,
+            base_url=self.fake.base_url,
+            home=self.home,
+            cwd=self.project,
+            binary=self.cli,
+            args=args,
+        )
+        assert run.ok, run.stderr or run.stdout
+        assert len(self.fake.requests) == len(self.metered.answers)
+        return self.metered.answers[before:]
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def claude(claude_cli: Path, tmp_path: Path) -> Iterator[Claude]:
     folder = tmp_path / "project" / ".claude" / "agents"
     folder.mkdir(parents=True)
     (folder / "doc-writer.md").write_text(
         "---\nname: doc-writer\ndescription: Writes short docs.\ntools: Read\n---\n"
         "You write one short paragraph.\n"
     )
-    return tmp_path / "project"
-
-
-@pytest.fixture
-def claude_home(tmp_path: Path) -> Path:
-    return tmp_path / "claude-home"
-
-
-@pytest.fixture
-def upstream() -> Iterator[tuple[FakeAnthropic, Metered]]:
-    """One fake upstream for the test: its message and request ids never repeat."""
     metered = Metered(SpawnSubagent("doc-writer", "Write a paragraph about caching."))
     with FakeAnthropic(responder=metered) as fake:
-        yield fake, metered
-
-
-def claude(
-    claude_cli: Path,
-    upstream: tuple[FakeAnthropic, Metered],
-    project: Path,
-    home: Path,
-    prompt: str,
-    *args: str,
-) -> list[tuple[str, Tokens]]:
-    """Run ``claude -p``; the (agent, tokens) the fake answered during the run."""
-    fake, metered = upstream
-    before = len(metered.answers)
-    run = run_claude(
-        prompt, base_url=fake.base_url, home=home, cwd=project, binary=claude_cli, args=args
-    )
-    assert run.ok, run.stderr or run.stdout
-    assert len(fake.requests) == len(metered.answers)
-    return metered.answers[before:]
+        yield Claude(claude_cli, fake, metered, tmp_path / "project", tmp_path / "claude-home")
 
 
 def import_into(store: SQLiteStore, home: Path) -> ImportSummary:
@@ -131,17 +131,11 @@ def store_totals(store: SQLiteStore) -> dict[str, int]:
 
 
 def test_each_response_of_a_real_session_is_one_event_with_the_tokens_it_was_sent(
-    claude_cli: Path,
-    upstream: tuple[FakeAnthropic, Metered],
-    project: Path,
-    claude_home: Path,
-    tmp_path: Path,
+    claude: Claude, tmp_path: Path
 ) -> None:
-    answers = claude(
-        claude_cli, upstream, project, claude_home, "Document caching with doc-writer."
-    )
+    answers = claude.run()
     with SQLiteStore(tmp_path / "store.db") as store:
-        summary = import_into(store, claude_home)
+        summary = import_into(store, claude.home)
         events = store.events()
     # main: the delegating turn (two blocks) and the final answer; the subagent: two blocks
     assert len(answers) == 3 and len(events) == 3
@@ -156,21 +150,15 @@ def test_each_response_of_a_real_session_is_one_event_with_the_tokens_it_was_sen
 
 
 def test_a_second_run_in_the_same_home_is_read_incrementally(
-    claude_cli: Path,
-    upstream: tuple[FakeAnthropic, Metered],
-    project: Path,
-    claude_home: Path,
-    tmp_path: Path,
+    claude: Claude, tmp_path: Path
 ) -> None:
-    first = claude(claude_cli, upstream, project, claude_home, "Document caching with doc-writer.")
+    first = claude.run()
     with SQLiteStore(tmp_path / "store.db") as store:
-        import_into(store, claude_home)
-        again = import_into(store, claude_home)
+        import_into(store, claude.home)
+        again = import_into(store, claude.home)
         assert (again.added, again.lines_read, again.files_unchanged) == (0, 0, 2)
-        second = claude(
-            claude_cli, upstream, project, claude_home, "Now summarise it.", "--continue"
-        )
-        more = import_into(store, claude_home)
+        second = claude.run("Now summarise it.", "--continue")
+        more = import_into(store, claude.home)
         events = store.events()
     # --continue appends to the same session file: only its new lines are read
     assert more.files_read == 1 and more.files_unchanged == 1
@@ -180,23 +168,17 @@ def test_a_second_run_in_the_same_home_is_read_incrementally(
 
 
 def test_broken_lines_in_a_real_transcript_are_reported_with_file_and_line(
-    claude_cli: Path,
-    upstream: tuple[FakeAnthropic, Metered],
-    project: Path,
-    claude_home: Path,
-    tmp_path: Path,
+    claude: Claude, tmp_path: Path
 ) -> None:
-    answers = claude(
-        claude_cli, upstream, project, claude_home, "Document caching with doc-writer."
-    )
-    (main,) = (claude_home / ".claude" / "projects").glob("*/*.jsonl")
+    answers = claude.run()
+    (main,) = (claude.home / ".claude" / "projects").glob("*/*.jsonl")
     lines = main.read_text().splitlines(keepends=True)
     responses = [i for i, line in enumerate(lines) if '"type":"assistant"' in line]
     broken = responses[-1]
     lines[broken] = lines[broken][:80] + "\n"  # the last answer cut short
     main.write_text("".join(lines))
     with SQLiteStore(tmp_path / "store.db") as store:
-        summary = import_into(store, claude_home)
+        summary = import_into(store, claude.home)
         assert store.count_events() == len(answers) - 1
     (problem,) = summary.problems
     assert problem.file == f"{main.parent.name}/{main.name}" and problem.line == broken + 1
@@ -204,21 +186,16 @@ def test_broken_lines_in_a_real_transcript_are_reported_with_file_and_line(
 
 
 def test_token_totals_equal_ccusage_on_the_same_transcripts(
-    claude_cli: Path,
-    ccusage_cli: Path,
-    upstream: tuple[FakeAnthropic, Metered],
-    project: Path,
-    claude_home: Path,
-    tmp_path: Path,
+    claude: Claude, ccusage_cli: Path, tmp_path: Path
 ) -> None:
-    claude(claude_cli, upstream, project, claude_home, "Document caching with doc-writer.")
-    claude(claude_cli, upstream, project, claude_home, "Now summarise it.", "--continue")
-    claude(claude_cli, upstream, project, claude_home, "A new session, no agent.")
+    claude.run()
+    claude.run("Now summarise it.", "--continue")
+    claude.run("A new session, no agent.")
     with SQLiteStore(tmp_path / "store.db") as store:
-        summary = import_into(store, claude_home)
+        summary = import_into(store, claude.home)
         ours = store_totals(store)
     daily = ccusage_daily(
-        ccusage_cli, config_dir=claude_home / ".claude", home=tmp_path / "ccusage-home"
+        ccusage_cli, config_dir=claude.home / ".claude", home=tmp_path / "ccusage-home"
     )
     assert token_totals(daily) == ours
     assert sum(ours.values()) > 0 and summary.added == 5
@@ -228,18 +205,10 @@ def test_token_totals_equal_ccusage_on_the_same_transcripts(
     assert summary.cost_usd > 0 and not summary.unpriced
 
 
-def test_the_command_line_imports_a_real_home(
-    claude_cli: Path,
-    upstream: tuple[FakeAnthropic, Metered],
-    project: Path,
-    claude_home: Path,
-    tmp_path: Path,
-) -> None:
-    answers = claude(
-        claude_cli, upstream, project, claude_home, "Document caching with doc-writer."
-    )
+def test_the_command_line_imports_a_real_home(claude: Claude, tmp_path: Path) -> None:
+    answers = claude.run()
     db = tmp_path / "cli.db"
-    args = ["import", "claude-code", str(claude_home / ".claude"), "--db", str(db), "--json"]
+    args = ["import", "claude-code", str(claude.home / ".claude"), "--db", str(db), "--json"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

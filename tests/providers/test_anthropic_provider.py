@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import anthropic
 import pytest
 
 from ctxrouter import errors
@@ -263,6 +264,19 @@ async def test_429_retry_after_http_date(fake: FakeAnthropic, provider: Anthropi
     assert future.retryable
 
 
+async def test_an_unlisted_4xx_says_retrying_will_not_help(
+    fake: FakeAnthropic, provider: AnthropicProvider
+) -> None:
+    fake.enqueue(Fault.status(409, error_type="conflict_error", message="Conflict"))
+
+    error = await failure(provider, call())
+
+    assert type(error) is ProviderError
+    assert error.status == 409
+    assert not error.retryable
+    assert str(error).endswith("; retrying will not help")
+
+
 async def test_401_from_a_wrong_key(fake: FakeAnthropic) -> None:
     async with AnthropicProvider(api_key="wrong", base_url=fake.base_url) as provider:
         error = await failure(provider, call())
@@ -285,6 +299,18 @@ async def test_slow_first_byte_against_a_short_timeout(
     assert isinstance(error, errors.APITimeoutError)
     assert error.retryable
     assert error.kind == "timeout"
+    assert isinstance(error.__cause__, anthropic.APITimeoutError)  # the SDK wrapped it
+
+
+async def test_next_chunk_of_a_stream_too_late_is_a_timeout() -> None:
+    with FakeAnthropic(api_key="test-key", chunk_delay_s=30.0) as fake:
+        async with AnthropicProvider(api_key="test-key", base_url=fake.base_url) as provider:
+            error = await failure(provider, call(stream=True, timeout_s=0.2))
+
+    assert isinstance(error, errors.APITimeoutError)
+    assert error.retryable
+    # the read timeout struck while reading the stream, and the SDK raised it as its own
+    assert isinstance(error.__cause__, anthropic.APITimeoutError)
 
 
 async def test_slow_first_byte_within_the_timeout(
@@ -316,6 +342,8 @@ async def test_connection_reset(
     assert isinstance(error, errors.APIConnectionError)
     assert error.retryable
     assert error.kind == "connection"
+    # the SDK raised its own error, also in the middle of a stream (no HTTP-client exception)
+    assert isinstance(error.__cause__, anthropic.APIConnectionError)
     assert (await provider.complete(call())).text  # the next call gets a fresh connection
 
 
@@ -327,14 +355,19 @@ async def test_refused_connection() -> None:
         error = await failure(provider, call())
 
     assert isinstance(error, errors.APIConnectionError)
+    assert isinstance(error.__cause__, anthropic.APIConnectionError)
 
 
 @pytest.mark.parametrize(
-    ("error_type", "retryable"),
-    [("overloaded_error", True), ("api_error", True), ("invalid_request_error", False)],
+    ("error_type", "retryable", "kind"),
+    [
+        ("overloaded_error", True, "overloaded"),
+        ("api_error", True, "server_error"),
+        ("invalid_request_error", False, "bad_request"),
+    ],
 )
 async def test_error_event_mid_stream(
-    fake: FakeAnthropic, provider: AnthropicProvider, error_type: str, retryable: bool
+    fake: FakeAnthropic, provider: AnthropicProvider, error_type: str, retryable: bool, kind: str
 ) -> None:
     fake.enqueue(Fault.stream_error(error_type, after_deltas=2))
 
@@ -345,7 +378,7 @@ async def test_error_event_mid_stream(
     assert error.retryable is retryable
     assert error.status is None
     assert error.request_id is not None
-    assert error.kind == "stream_error"
+    assert error.kind == kind  # named as the same error type is when it is an HTTP status
 
 
 async def test_magic_models_through_the_provider(provider: AnthropicProvider) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ctxrouter import Settings
+from ctxrouter.analytics.metrics import compute_metrics
 from ctxrouter.simulation.drift import Drift
 from ctxrouter.simulation.fleet import load_plan, plan_day, simulate_month
 from ctxrouter.telemetry.sqlite import SQLiteStore
@@ -23,6 +24,25 @@ async def test_a_short_month_is_deterministic_and_recorded(tmp_path: Path) -> No
         )
     calls = sum(t["calls"] + t["failed_attempts"] for t in a["by_tier"].values())
     assert events == calls and days == 2
+
+
+async def test_the_summary_reads_percentiles_as_metrics_does(tmp_path: Path) -> None:
+    """The month's summary and `ctxrouter metrics` give the same p50/p95/p99 for its events."""
+    plan = load_plan().model_copy(update={"days": 2, "tasks_per_day": 60, "drifts": ()})
+    settings = Settings.load(data_dir=tmp_path)
+    summary = await simulate_month(settings, plan, database=tmp_path / "month.db")
+    by_tier = summary.to_dict()["by_tier"]
+    with SQLiteStore(tmp_path / "month.db") as store:
+        groups = {g.key: g for g in compute_metrics(store, by="tier").groups}
+    assert set(by_tier) == set(groups)
+    for tier, figures in by_tier.items():
+        group = groups[tier]
+        assert figures["calls"] == group.answered > 0
+        from_metrics = (group.latency_p50_ms, group.latency_p95_ms, group.latency_p99_ms)
+        assert figures["latency_ms"] == {
+            name: None if value is None else round(value, 1)
+            for name, value in zip(("p50", "p95", "p99"), from_metrics, strict=True)
+        }
 
 
 async def test_drifts_show_in_the_events(tmp_path: Path) -> None:

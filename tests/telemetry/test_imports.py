@@ -177,7 +177,7 @@ def test_a_claude_code_import_is_idempotent_and_incremental(
     from ctxrouter.config import Settings
     from ctxrouter.integrations.claude_code.importer import TranscriptImporter
     from ctxrouter.models import ModelRegistry
-    from ctxrouter.models.pricer import Pricer
+    from ctxrouter.models.bulk_pricing import Pricer
 
     pricer = Pricer(ModelRegistry.load(Settings()))
     root = tmp_path / "projects"

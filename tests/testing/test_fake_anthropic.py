@@ -4,9 +4,6 @@ the official SDK as a client."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -521,18 +518,3 @@ def test_max_tokens_cuts_the_default_answer(http: httpx.Client) -> None:
 def test_a_port_in_use_is_an_error_at_start(fake: FakeAnthropic) -> None:
     with pytest.raises(RuntimeError, match="could not start"):
         FakeAnthropic(port=fake.port).start()
-
-
-def test_main_serves_from_its_own_process() -> None:
-    code = "from ctxrouter.testing.fake_anthropic import main; main()"
-    command = [sys.executable, "-c", code, "--rate", "529=1.0", "--seed", "1"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
-        assert process.stdout is not None
-        try:
-            base_url = json.loads(process.stdout.readline())["base_url"]
-            response = httpx.post(f"{base_url}/v1/messages", json=body())
-        finally:
-            process.send_signal(signal.SIGTERM)
-        assert process.wait() == 0
-
-    assert response.status_code == 529

@@ -49,6 +49,10 @@ class Need:
         return now - self.ago - self.span, now - self.ago
 
 
+# What a rule compared with a baseline judges: its window's need and report, the baseline's report
+Compared = tuple[Need, MetricsReport, MetricsReport]
+
+
 @dataclass(frozen=True, slots=True)
 class AlertInputs:
     """The reports the rules need, at one moment ``now`` (epoch seconds)."""
@@ -176,12 +180,9 @@ def _cost_spike(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
         )  # fmt: skip
 
 
-def _tier_share(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
+def _tier_share(rule: Rule, inputs: AlertInputs, compared: Compared) -> Iterator[Alert]:
     assert isinstance(rule, TierShareRule)
-    current_need, baseline_need = _needs(rule)
-    current, baseline = inputs.report(current_need), inputs.report(baseline_need)
-    if current is None or baseline is None:
-        return
+    current_need, current, baseline = compared
     if current.totals.calls < max(rule.min_calls, 1):
         return
     if baseline.totals.calls < max(rule.min_baseline_calls, 1):
@@ -205,8 +206,7 @@ def _rate(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
     report = inputs.report(need)
     if report is None:
         return
-    groups = report.groups if rule.group_by else [report.totals]
-    for group in groups:
+    for group in _judged(report, rule.group_by):
         rate: float | None = getattr(group, rule.metric.value)
         sample = group.answered if rule.metric is RateMetric.SUCCESS_RATE else group.runs
         if rate is None or sample < max(rule.min_sample, 1):
@@ -223,15 +223,12 @@ def _rate(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
             )  # fmt: skip
 
 
-def _latency(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
+def _latency(rule: Rule, inputs: AlertInputs, compared: Compared) -> Iterator[Alert]:
     assert isinstance(rule, LatencyRule)
-    current_need, baseline_need = _needs(rule)
-    current, baseline = inputs.report(current_need), inputs.report(baseline_need)
-    if current is None or baseline is None:
-        return
+    current_need, current, baseline = compared
     attr = f"latency_{rule.percentile.value}_ms"
-    before = {g.key: g for g in (baseline.groups if rule.group_by else [baseline.totals])}
-    for group in current.groups if rule.group_by else [current.totals]:
+    before = {g.key: g for g in _judged(baseline, rule.group_by)}
+    for group in _judged(current, rule.group_by):
         base = before.get(group.key)
         if base is None or group.answered < max(rule.min_calls, 1):
             continue
@@ -251,15 +248,38 @@ def _latency(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
             )  # fmt: skip
 
 
-_EVALUATORS: dict[str, Callable[[Rule, AlertInputs], Iterator[Alert]]] = {
+Evaluator = Callable[[Rule, AlertInputs], Iterator[Alert]]
+Comparison = Callable[[Rule, AlertInputs, Compared], Iterator[Alert]]
+
+
+def _against_baseline(compare: Comparison) -> Evaluator:
+    """An evaluator of a rule that compares its window with a baseline: ``compare`` gets both
+    reports, and is not called when one is missing."""
+
+    def evaluate(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
+        current_need, baseline_need = _needs(rule)
+        current, baseline = inputs.report(current_need), inputs.report(baseline_need)
+        if current is None or baseline is None:
+            return iter(())
+        return compare(rule, inputs, (current_need, current, baseline))
+
+    return evaluate
+
+
+_EVALUATORS: dict[str, Evaluator] = {
     "cost_spike": _cost_spike,
-    "tier_share_rise": _tier_share,
+    "tier_share_rise": _against_baseline(_tier_share),
     "rate": _rate,
-    "latency_regression": _latency,
+    "latency_regression": _against_baseline(_latency),
 }
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+
+
+def _judged(report: MetricsReport, group_by: GroupBy | None) -> list[GroupMetrics]:
+    """What a rule judges: the groups of a grouped rule, the totals of a fleet one."""
+    return report.groups if group_by else [report.totals]
 
 
 def _totals(inputs: AlertInputs, need: Need) -> GroupMetrics | None:

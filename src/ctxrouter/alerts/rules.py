@@ -39,7 +39,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
-from ctxrouter.datafile import data_file_error, parse_yaml, read_data_file
+from ctxrouter.datafile import load_data_file
 from ctxrouter.policy.tier import Tier
 
 RULES_FILE = "alerts.yaml"
@@ -242,14 +242,9 @@ class RuleSet(BaseModel):
 
 def load_rules(path: Path | str | None = None) -> RuleSet:
     """Read and validate a rule file; ``None`` reads the one shipped with ctxrouter."""
-    text, where = read_data_file(path, RULES_FILE)
-    raw = parse_yaml(text, where)
-    try:
-        return RuleSet.model_validate(raw)
-    except ValidationError as exc:
-        enums = (Severity, RateMetric, Percentile, Tier)
-        known = [*KINDS, *(member.value for enum in enums for member in enum)]
-        raise data_file_error(_plain_locations(exc), text, where, known) from None
+    enums = (Severity, RateMetric, Percentile, Tier)
+    known = [*KINDS, *(member.value for enum in enums for member in enum)]
+    return load_data_file(path, RULES_FILE, RuleSet, known, locations=_plain_locations)
 
 
 def _plain_locations(exc: ValidationError) -> ValidationError:

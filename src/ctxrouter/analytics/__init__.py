@@ -1,4 +1,7 @@
-"""Analytics over costs: projections of task mixes at a price basis."""
+"""Analytics over costs and recorded events: cost projections of task mixes at a price basis
+(:mod:`~ctxrouter.analytics.projection`, re-exported here), fleet metrics
+(:mod:`~ctxrouter.analytics.metrics`, with its one percentile definition in
+:mod:`~ctxrouter.analytics.percentiles`), agent profiles and what-if reports."""
 
 from ctxrouter.analytics.projection import (
     CallProfile,

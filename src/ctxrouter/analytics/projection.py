@@ -285,22 +285,3 @@ def load_mix(path: Path) -> Mix:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the mix file: {exc.strerror or exc}") from None
     return parse_mix(text, source=str(path))
-
-
-__all__ = [
-    "CallProfile",
-    "ClaimBasis",
-    "Claims",
-    "KindCost",
-    "Mix",
-    "PriceBasis",
-    "Projection",
-    "TaskKind",
-    "claimed_basis",
-    "load_mix",
-    "parse_mix",
-    "project",
-    "savings_pct",
-    "shipped_mix_path",
-    "today_basis",
-]

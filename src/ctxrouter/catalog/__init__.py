@@ -2,15 +2,18 @@
 
 from ctxrouter.catalog.agent import Agent, AgentFormat
 from ctxrouter.catalog.catalog import Catalog
-from ctxrouter.catalog.loader import builtin_dir, collect_catalog, lint, load_catalog, load_folder
+from ctxrouter.catalog.discovery import AgentFolder, agent_folders, discover_catalog
+from ctxrouter.catalog.loader import builtin_dir, lint, load_catalog, load_folder
 from ctxrouter.catalog.parse import parse_agent_text
 
 __all__ = [
     "Agent",
+    "AgentFolder",
     "AgentFormat",
     "Catalog",
+    "agent_folders",
     "builtin_dir",
-    "collect_catalog",
+    "discover_catalog",
     "lint",
     "load_catalog",
     "load_folder",

@@ -1,8 +1,6 @@
-"""Load agent folders into a :class:`Catalog`.
-
-Order: the built-in catalog, then the folders of ``Settings.agent_dirs``, then folders given on
-the command line; a later agent replaces an earlier one of the same name. No file is dropped
-silently: every ``.md`` file becomes an agent, an error, or a warning saying why it was skipped.
+"""Read agent folders: each ``.md`` file becomes an agent, an error, or a warning saying why it
+was skipped (no file is dropped silently). Which folders, in which order:
+:mod:`ctxrouter.catalog.discovery`.
 """
 
 from __future__ import annotations
@@ -108,45 +106,22 @@ def merge(base: Agent | None, override: Agent) -> Agent:
 
 
 def load_catalog(
-    settings: Settings, extra_dirs: Sequence[Path] | None = None, *, strict: bool = True
+    settings: Settings,
+    extra_dirs: Sequence[Path] | None = None,
+    *,
+    strict: bool = True,
+    cwd: Path | None = None,
+    home: Path | None = None,
 ) -> Catalog:
-    """Build the catalog. With ``strict`` (the default) any error raises :class:`CatalogError`."""
-    catalog, problems = collect_catalog(settings, extra_dirs)
+    """The catalog :func:`~ctxrouter.catalog.discovery.discover_catalog` finds (the same agents
+    every entry point sees). With ``strict`` (the default) a file with an error raises
+    :class:`CatalogError` instead of being skipped."""
+    from ctxrouter.catalog.discovery import discover_catalog
+
+    catalog, problems = discover_catalog(settings, extra_dirs or (), cwd=cwd, home=home)
     if strict and any(p.severity == "error" for p in problems):
         raise CatalogError(problems)
     return catalog
-
-
-def collect_catalog(
-    settings: Settings, extra_dirs: Sequence[Path] | None = None
-) -> tuple[Catalog, list[Problem]]:
-    """The catalog from every file that parses, and the problems of those that do not (or
-    parse with warnings): for callers that report problems and go on. An empty catalog
-    still raises :class:`CatalogError`."""
-    folders: list[tuple[Path, bool]] = []
-    if settings.include_builtin_agents:
-        folders.append((builtin_dir(), True))
-    folders.extend((Path(d).expanduser(), False) for d in settings.agent_dirs)
-    folders.extend((Path(d).expanduser(), False) for d in extra_dirs or ())
-    agents: dict[str, Agent] = {}
-    overridden: set[str] = set()
-    problems: list[Problem] = []
-    for folder, builtin in folders:
-        found, folder_problems = load_folder(folder, builtin=builtin)
-        problems.extend(folder_problems)
-        for agent in found:
-            base = agents.get(agent.name)
-            if base is not None and base.builtin:
-                overridden.add(agent.name)
-            agents[agent.name] = merge(base, agent)
-    if not agents:
-        raise CatalogError(
-            [
-                *problems,
-                Problem(None, None, None, "the catalog is empty: no agent definitions were found"),
-            ]
-        )
-    return Catalog(agents, frozenset(overridden)), problems
 
 
 def lint(paths: Iterable[Path]) -> list[Problem]:

@@ -8,6 +8,7 @@ ctxrouter does not interpret are kept, untouched, in ``Agent.extra``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -186,12 +187,17 @@ def _tier_from_model_string(word: str) -> Tier | None:
     return None
 
 
-def _policy_from_mapping(c: _Collector, block: dict[str, Any]) -> ModelPolicy | None:
+def _unknown_fields(c: _Collector, block: dict[str, Any], known: Iterable[str], where: str) -> None:
+    """An error for each key of ``block`` that is not one of ``known``, with a hint."""
     for key in block:
-        if key not in POLICY_FIELDS:
-            guess = did_you_mean(str(key), POLICY_FIELDS)
+        if key not in known:
+            guess = did_you_mean(str(key), known)
             hint = f" (did you mean {guess!r}?)" if guess else ""
-            c.error(f"model.{key}", f"unknown field 'model.{key}'{hint}")
+            c.error(f"{where}.{key}", f"unknown field '{where}.{key}'{hint}")
+
+
+def _policy_from_mapping(c: _Collector, block: dict[str, Any]) -> ModelPolicy | None:
+    _unknown_fields(c, block, POLICY_FIELDS, "model")
     if "preference" not in block:
         c.error("model", "'model' mapping needs 'preference: haiku|sonnet|opus'")
         return None
@@ -233,11 +239,7 @@ def _escalation(c: _Collector, raw: Any, preference: Tier | None) -> Escalation 
     if not isinstance(raw, dict):
         c.error("model.escalation", "'model.escalation' must be a mapping with 'to' and 'when'")
         return None
-    for key in raw:
-        if key not in ESCALATION_FIELDS:
-            guess = did_you_mean(str(key), ESCALATION_FIELDS)
-            hint = f" (did you mean {guess!r}?)" if guess else ""
-            c.error(f"model.escalation.{key}", f"unknown field 'model.escalation.{key}'{hint}")
+    _unknown_fields(c, raw, ESCALATION_FIELDS, "model.escalation")
     if "to" not in raw:
         c.error("model.escalation", "'model.escalation' needs 'to: haiku|sonnet|opus'")
         return None

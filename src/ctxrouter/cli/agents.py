@@ -91,6 +91,7 @@ def list_agents(
                 "agents": [agent_record(a) for a in agents],
             }
         )
+        _exit_if_skipped(ctx)
         return
     table = Table(title=f"{len(agents)} agents", title_justify="left", expand=False)
     table.add_column("agent", no_wrap=True)
@@ -111,6 +112,13 @@ def list_agents(
     out.print(table)
     summary = ", ".join(f"{n} {k}" for k, n in catalog.summary().items())
     out.print(f"catalog: {summary}" + ("   (* overrides a built-in)" if catalog.overridden else ""))
+    _exit_if_skipped(ctx)
+
+
+def _exit_if_skipped(ctx: typer.Context) -> None:
+    """A listing that had to skip agent files exits 1 (the files are named on stderr)."""
+    if any(p.severity == "error" for p in state(ctx).catalog_problems):
+        raise typer.Exit(1)
 
 
 @app.command("show")
@@ -119,7 +127,8 @@ def show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The agent's name.")],
     dirs: Annotated[
-        list[Path] | None, typer.Option("--dir", help="Extra agent folder (repeatable).")
+        list[Path] | None,
+        typer.Option("--agents", "--dir", help="Extra agent folder (repeatable)."),
     ] = None,
     json_: JsonOpt = False,
 ) -> None:

@@ -1,9 +1,11 @@
 """``ctxrouter alerts check``: judge the fleet's metrics against the alert rules.
 
-Exit codes (for cron and CI): 0 no alert fires, 1 at least one fires, 2 bad input (a flag, the
-rule file, a missing database). Every firing alert is printed; notifications (the log file and
-the webhook) are de-duplicated: an alert already notified is held back until the rule file's
-``renotify_after`` passes or its value gets worse (see :mod:`ctxrouter.alerts.state`).
+The events are those of the configured store (``store_url``, else the SQLite database) unless
+``--db`` names another. Exit codes (for cron and CI): 0 no alert fires, 1 at least one fires,
+2 bad input (a flag, the rule file, a missing ``--db`` file, a store that cannot be opened).
+Every firing alert is printed; notifications (the log file and the webhook) are de-duplicated:
+an alert already notified is held back until the rule file's ``renotify_after`` passes or its
+value gets worse (see :mod:`ctxrouter.alerts.state`).
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ from ctxrouter.alerts.notify import (
 )
 from ctxrouter.alerts.rules import load_rules
 from ctxrouter.alerts.state import AlertState, state_path
-from ctxrouter.cli.output import guarded, print_json, stderr, stdout
+from ctxrouter.cli.options import DbOpt
+from ctxrouter.cli.output import guarded, print_json, print_store, stderr, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.config import Settings
 from ctxrouter.errors import ConfigError, InputError
-from ctxrouter.telemetry.sqlite import SQLiteStore
+from ctxrouter.telemetry.store import EventQuery, Store
 from ctxrouter.timewindow import parse_since
 
 app = typer.Typer(no_args_is_help=True)
@@ -46,10 +49,7 @@ LOG_FILE = "alerts.log"
 @guarded
 def check(
     ctx: typer.Context,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", help="The database; default: the settings' database path."),
-    ] = None,
+    db: DbOpt = None,
     rules_file: Annotated[
         Path | None,
         typer.Option("--rules", help="A rule file (YAML); default: the shipped alerts.yaml."),
@@ -84,17 +84,18 @@ def check(
     settings = state(ctx).settings
     rules = load_rules(rules_file or _setting(settings, "alerts_rules_file"))
     at = parse_since(now, now=time.time(), flag="--now") if now is not None else None
-    path = db if db is not None else settings.database_path
-    if db is not None and not db.is_file():
+    target = state(ctx).store_target(db)
+    if db is not None and not target.exists():
         raise InputError(f"--db: no database at {db}")
     url = webhook or _secret(_setting(settings, "alerts_webhook_url"))
     notifiers: list[Notifier] = [] if url is None else [WebhookNotifier(url)]
 
-    if path.is_file():
-        with SQLiteStore(path) as store:
-            inputs = collect_inputs(store, rules.enabled, now=at)
-    else:
-        inputs = AlertInputs(now=at if at is not None else time.time())
+    def read(store: Store) -> tuple[AlertInputs, bool]:
+        recorded = store.count_events(EventQuery(limit=1)) > 0
+        return collect_inputs(store, rules.enabled, now=at), recorded
+
+    nothing = (AlertInputs(now=at if at is not None else time.time()), False)
+    inputs, recorded = target.read(read, empty=nothing)
     alerts = evaluate(rules.enabled, inputs)
 
     clock = time.time()  # notifications are held by the wall clock, not by the judged moment
@@ -112,9 +113,13 @@ def check(
         held.record(due, at=clock, renotify_after=rules.renotify_after).save(state_file)
 
     if json_:
-        print_json(_as_json(alerts, due, failures, len(rules.enabled), inputs.now))
+        data = _as_json(alerts, due, failures, len(rules.enabled), inputs.now)
+        print_json({**data, "store": target.label})
     else:
-        _print(alerts, due, len(rules.enabled), inputs.now, path)
+        empty = None if recorded else target.label
+        _print(alerts, due, len(rules.enabled), inputs.now, empty_store=empty)
+        if recorded:
+            print_store(target.label)
     for failure in failures:
         what = f"{failure.notifier} notification failed: {failure.message}"
         stderr().print(f"[yellow]warning:[/] {escape(what)}", highlight=False)
@@ -147,13 +152,20 @@ def _notify(
 
 
 def _print(
-    alerts: Sequence[Alert], due: Sequence[Alert], checked: int, now: float, db: Path
+    alerts: Sequence[Alert],
+    due: Sequence[Alert],
+    checked: int,
+    now: float,
+    *,
+    empty_store: str | None,
 ) -> None:
     out = stdout()
     moment = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(now))
     if not alerts:
-        note = "" if db.is_file() else f"; no events recorded yet (database: {db})"
-        out.print(f"no alerts: {checked} rule(s) checked at {moment}{note}", highlight=False)
+        note = f"; no events recorded yet (store: {empty_store})" if empty_store else ""
+        out.print(
+            f"no alerts: {checked} rule(s) checked at {moment}{note}", highlight=False, markup=False
+        )
         return
     out.print(
         f"{len(alerts)} alert(s) firing: {checked} rule(s) checked at {moment}", highlight=False

@@ -57,32 +57,38 @@ def _register() -> None:
         whatif,
     )
 
-    app.add_typer(agents.app, name="agents", help="List, show and lint agent definitions.")
-    app.add_typer(models.app, name="models", help="Model ids, tiers and prices.")
-    app.add_typer(cost.app, name="cost", help="Cost analysis and projections.")
-    app.add_typer(pipelines.pipeline_app, name="pipeline", help="Multi-agent pipelines.")
-    app.add_typer(pipelines.batch_app, name="batch", help="Run a pipeline over many tasks.")
-    app.add_typer(simulate.app, name="simulate", help="Simulated fleet workloads.")
-    app.add_typer(
-        alerts.app, name="alerts", help="Alert rules over the fleet's metrics (exit 1 on alert)."
-    )
-    app.add_typer(imports.app, name="import", help="Import usage recorded elsewhere.")
-    app.add_typer(exports.app, name="export", help="Write the policy where other tools read it.")
-    app.add_typer(hooks.app, name="hook", help="Claude Code hooks (run by Claude Code).")
-    app.add_typer(keys.app, name="keys", help="Gateway keys (for `serve` beyond loopback).")
-    app.command("assign")(assign.assign)
-    app.command("route")(runs.route)
-    app.command("run")(runs.run)
-    app.command("feedback")(runs.feedback)
-    app.command("events")(events.events)
-    app.command("metrics")(metrics.metrics)
-    app.command("whatif")(whatif.whatif)
-    app.command("profile")(profile.profile)
-    app.command("dashboard")(dashboard.dashboard)
-    app.command("report")(dashboard.report)
-    app.command("serve")(serve.serve)
-    app.command("install-hook")(install_hook.install_hook)
-    app.command("demo")(demo.demo)
+    groups = [
+        (agents.app, "agents", "List, show and lint agent definitions."),
+        (models.app, "models", "Model ids, tiers and prices."),
+        (cost.app, "cost", "Cost analysis and projections."),
+        (pipelines.pipeline_app, "pipeline", "Multi-agent pipelines."),
+        (pipelines.batch_app, "batch", "Run a pipeline over many tasks."),
+        (simulate.app, "simulate", "Simulated fleet workloads."),
+        (alerts.app, "alerts", "Alert rules over the fleet's metrics (exit 1 on alert)."),
+        (imports.app, "import", "Import usage recorded elsewhere."),
+        (exports.app, "export", "Write the policy where other tools read it."),
+        (hooks.app, "hook", "Claude Code hooks (run by Claude Code)."),
+        (keys.app, "keys", "Gateway keys (for `serve` beyond loopback)."),
+    ]
+    for group, name, text in groups:
+        app.add_typer(group, name=name, help=text)
+    commands = {
+        "assign": assign.assign,
+        "route": runs.route,
+        "run": runs.run,
+        "feedback": runs.feedback,
+        "events": events.events,
+        "metrics": metrics.metrics,
+        "whatif": whatif.whatif,
+        "profile": profile.profile,
+        "dashboard": dashboard.dashboard,
+        "report": dashboard.report,
+        "serve": serve.serve,
+        "install-hook": install_hook.install_hook,
+        "demo": demo.demo,
+    }
+    for name, command in commands.items():
+        app.command(name)(command)
 
 
 _register()

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ctxrouter.cli.options import AgentsOpt
 from ctxrouter.cli.output import fail, guarded, print_json, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.datafile import read_json_lines
@@ -129,13 +130,15 @@ def assign(
             help="State a characteristic instead of detecting them (repeatable).",
         ),
     ] = None,
+    agents: AgentsOpt = None,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Score a task on the decision matrix, apply the agent's policy, and explain the tier."""
     if (task is None) == (tasks is None):
         raise fail("give exactly one of --task or --tasks")
     app_state = state(ctx)
-    router = Router.from_settings(app_state.settings, app_state.catalog(), app_state.registry())
+    catalog = app_state.catalog(agents)
+    router = Router.from_settings(app_state.settings, catalog, app_state.registry())
     if tasks is not None:
         requests = []
         for number, request in _read_tasks(tasks):  # every line is checked before any output

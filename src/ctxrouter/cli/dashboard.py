@@ -12,28 +12,24 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ctxrouter.cli.options import SinceOpt
-from ctxrouter.cli.output import fail, guarded, stderr, stdout
-from ctxrouter.cli.state import AppState, state
+from ctxrouter.cli.options import DbOpt, SinceOpt
+from ctxrouter.cli.output import fail, guarded, print_store, stderr, stdout
+from ctxrouter.cli.state import AppState, StoreTarget, state
 from ctxrouter.timewindow import parse_since
 
 if TYPE_CHECKING:
     from ctxrouter.dashboard.data import Window
-
-DbOpt = Annotated[
-    Path | None,
-    typer.Option("--db", help="The database; default: the settings' database path."),
-]
+    from ctxrouter.telemetry.store import Store
 
 
-def _database(ctx: typer.Context, db: Path | None) -> Path:
-    path = db if db is not None else state(ctx).settings.database_path
-    if not path.exists():
+def _target(ctx: typer.Context, db: str | None) -> StoreTarget:
+    target = state(ctx).store_target(db)
+    if not target.exists():
         raise fail(
-            f"no telemetry database at {path}: record some runs first (ctxrouter demo, "
-            "ctxrouter run) or give one with --db"
+            f"no events recorded yet (store: {target.label}): record some runs first "
+            "(ctxrouter demo, ctxrouter run) or give a store with --db"
         )
-    return path
+    return target
 
 
 def _require(*modules: str) -> None:
@@ -73,9 +69,8 @@ def dashboard(
     import uvicorn
 
     from ctxrouter.dashboard.app import create_app
-    from ctxrouter.telemetry.sqlite import SQLiteStore
 
-    path = _database(ctx, db)
+    target = _target(ctx, db)
     console = stderr()
     if not _is_loopback(host):
         console.print(
@@ -86,7 +81,7 @@ def dashboard(
     from ctxrouter.dashboard.findings import active_alerts, top_recommendations
 
     settings, catalog = state(ctx).settings, state(ctx).catalog()
-    with SQLiteStore(path) as store:
+    with target.open() as store:
         app = create_app(
             store,
             alerts=lambda s, _w: active_alerts(s, settings),
@@ -94,7 +89,8 @@ def dashboard(
         )
         shown = f"[{host}]" if ":" in host else host
         console.print(
-            f"dashboard on http://{shown}:{port}/ (metrics: /metrics) over {path}; Ctrl-C stops",
+            f"dashboard on http://{shown}:{port}/ (metrics: /metrics) over {target.label}; "
+            "Ctrl-C stops",
             highlight=False,
             markup=False,
         )
@@ -122,8 +118,9 @@ def report(
         category=category,
         since_text=since,
     )
-    path = _database(ctx, db)
-    text, empty = export_page(store_path=path, window=window, app=state(ctx))
+    target = _target(ctx, db)
+    with target.open() as store:
+        text, empty = export_page(store, window=window, app=state(ctx))
     page = text.encode("utf-8")
     html.parent.mkdir(parents=True, exist_ok=True)
     partial = html.with_name(f".{html.name}.{os.getpid()}.tmp")
@@ -132,19 +129,18 @@ def report(
     if empty:
         stderr().print("[yellow]warning:[/] no events match; the charts are empty")
     stdout().print(f"wrote {html} ({_size(len(page))})", highlight=False, markup=False)
+    print_store(target.label)
 
 
-def export_page(*, store_path: Path, window: Window, app: AppState) -> tuple[str, bool]:
-    """The self-contained dashboard over ``store_path``, with alerts and recommendations,
-    and whether it is empty (no events in the window)."""
+def export_page(store: Store, *, window: Window, app: AppState) -> tuple[str, bool]:
+    """The self-contained dashboard over ``store``, with alerts and recommendations, and
+    whether it is empty (no events in the window)."""
     from ctxrouter.dashboard.data import build
     from ctxrouter.dashboard.findings import active_alerts, top_recommendations
     from ctxrouter.dashboard.render import render_page
-    from ctxrouter.telemetry.sqlite import SQLiteStore
 
-    with SQLiteStore(store_path) as store:
-        data = build(store, window)
-        alerts = active_alerts(store, app.settings)
-        recommendations = top_recommendations(store, app.catalog(), window=window)
+    data = build(store, window)
+    alerts = active_alerts(store, app.settings)
+    recommendations = top_recommendations(store, app.catalog(), window=window)
     page = render_page(data, standalone=True, alerts=alerts, recommendations=recommendations)
     return page, data.empty

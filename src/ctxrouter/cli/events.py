@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,13 +12,12 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ctxrouter.cli.options import SinceOpt
-from ctxrouter.cli.output import guarded, print_json, stdout
+from ctxrouter.cli.options import DbOpt, SinceOpt
+from ctxrouter.cli.output import guarded, print_json, print_nothing, print_store, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.errors import InputError, did_you_mean
 from ctxrouter.telemetry.event import Event, Outcome
-from ctxrouter.telemetry.sqlite import SQLiteStore
-from ctxrouter.telemetry.store import EventQuery
+from ctxrouter.telemetry.store import EventQuery, Store
 from ctxrouter.timewindow import parse_since
 
 _OUTCOMES = [o.value for o in Outcome]
@@ -111,10 +109,7 @@ def events(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=0, help="At most this many (0: all).")
     ] = 50,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", help="The database; default: the settings' database path."),
-    ] = None,
+    db: DbOpt = None,
     json_: Annotated[bool, typer.Option("--json", help="Print a JSON list of events.")] = False,
 ) -> None:
     """List the recorded attempts, newest first: model, outcome, tokens, cost and latency."""
@@ -127,27 +122,26 @@ def events(
         limit=limit or None,
         newest_first=True,
     )
-    path = db if db is not None else state(ctx).settings.database_path
-    if not path.exists():
-        if json_:
-            print_json([])
-        else:
-            stdout().print(f"no events recorded yet (database: {path})", highlight=False)
-        return
-    with SQLiteStore(path) as store:
+    target = state(ctx).store_target(db)
+
+    def read(store: Store) -> tuple[list[Event], int | None, int | None]:
         found = store.events(query)
         total = store.count_events(EventQuery()) if not found else None
         matching = (
             store.count_events(replace(query, limit=None)) if query.limit == len(found) else None
         )
+        return found, total, matching
+
+    nothing: tuple[list[Event], int | None, int | None] = ([], 0, None)
+    found, total, matching = target.read(read, empty=nothing)
     if json_:
         print_json([e.to_dict() for e in found])
     elif not found:
-        what = "no events recorded yet" if total == 0 else "no events match"
-        stdout().print(f"{what} (database: {path})", highlight=False)
+        print_nothing("no events recorded yet" if total == 0 else "no events match", target.label)
     else:
-        caption = f"{len(found)} event(s) from {path}"
+        caption = f"{len(found)} event(s)"
         if matching is not None and matching > len(found):
-            caption = f"newest {len(found)} of {matching:,} matching events from {path}; --limit"
-            caption += " N for more (0: all)"
+            caption = f"newest {len(found)} of {matching:,} matching events; --limit N for more"
+            caption += " (0: all)"
         print_events(found, caption=caption)
+        print_store(target.label)

@@ -35,7 +35,9 @@ def claude_code(
     ] = None,
     catalog_dirs: Annotated[
         list[Path] | None,
-        typer.Option("--catalog", help="Extra agent folder for the catalog (repeatable)."),
+        typer.Option(
+            "--agents", "--catalog", help="Extra agent folder for the catalog (repeatable)."
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print a unified diff; write nothing.")
@@ -50,7 +52,7 @@ def claude_code(
     """
     from ctxrouter.integrations.claude_code import export
 
-    catalog = state(ctx).catalog(catalog_dirs)
+    catalog = state(ctx).catalog(catalog_dirs, exclude=[folder])  # its files are the output
     only = {catalog.get_agent(name).name for name in agents} if agents else None
     if folder.exists() and not folder.is_dir():
         raise fail(f"--dir {folder}: not a folder")

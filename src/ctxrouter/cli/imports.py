@@ -12,6 +12,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from ctxrouter.cli.options import DbOpt
 from ctxrouter.cli.output import guarded, print_json, stderr, stdout
 from ctxrouter.cli.state import AppState, state
 from ctxrouter.errors import CtxRouterError
@@ -43,28 +44,19 @@ def claude_code(
             "--with-text", help="Also store the prompt and answer text (not stored by default)."
         ),
     ] = False,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", help="The SQLite database; default: the settings' store."),
-    ] = None,
+    db: DbOpt = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Import Claude Code transcripts: one event per API response, deduplicated as ccusage
     does, priced per day. Run it again to add only what is new."""
-    from ctxrouter.integrations.claude_code.importer import (
-        TranscriptImporter,
-        default_root,
-        projects_folder,
-    )
-    from ctxrouter.models.pricer import Pricer
-    from ctxrouter.telemetry import open_store
+    from ctxrouter.integrations.claude_code.importer import TranscriptImporter
+    from ctxrouter.integrations.claude_code.projects import default_root, projects_folder
+    from ctxrouter.models.bulk_pricing import Pricer
 
     app_state = state(ctx)
     root = projects_folder(path if path is not None else default_root())
-    settings = app_state.settings
-    store = open_store(db) if db is not None else open_store(settings)
-    where = _label(store)
-    try:
+    target = app_state.store_target(db)
+    with target.open() as store:
         importer = TranscriptImporter(
             store,
             root,
@@ -74,20 +66,10 @@ def claude_code(
         )
         importer.plan()
         summary = _run(importer)
-    finally:
-        store.close()
     if json_:
-        data = summary.to_dict()
-        data["store"] = where
-        print_json(data)
+        print_json({**summary.to_dict(), "store": target.label})
     else:
-        print_summary(summary, store=where)
-
-
-def _label(store: object) -> str:
-    from ctxrouter.telemetry.sqlite import SQLiteStore
-
-    return str(store.path) if isinstance(store, SQLiteStore) else repr(store)
+        print_summary(summary, store=target.label)  # its "into" row names the store
 
 
 def _categories(app_state: AppState) -> dict[str, str]:

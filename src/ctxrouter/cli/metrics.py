@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,13 +18,12 @@ from ctxrouter.analytics.metrics import (
     MetricsReport,
     compute_metrics,
 )
-from ctxrouter.cli.options import SinceOpt, UntilOpt
-from ctxrouter.cli.output import guarded, print_json, stdout
+from ctxrouter.cli.options import DbOpt, SinceOpt, UntilOpt, parse_window
+from ctxrouter.cli.output import guarded, print_json, print_nothing, print_store, stdout
+from ctxrouter.cli.output import usd as _usd
 from ctxrouter.cli.state import state
 from ctxrouter.errors import InputError, did_you_mean
-from ctxrouter.telemetry.sqlite import SQLiteStore
-from ctxrouter.telemetry.store import EventQuery
-from ctxrouter.timewindow import parse_since
+from ctxrouter.telemetry.store import EventQuery, Store
 
 _NONE = "(none)"  # the group of events without an agent, category or tier
 
@@ -48,10 +45,6 @@ def _pct(rate: float | None) -> str:
 
 def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
-
-
-def _usd(value: float) -> str:
-    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
 
 
 def _cost(group: GroupMetrics) -> Text:
@@ -108,11 +101,11 @@ def _label(by: GroupBy | None, key: str) -> str:
     return key[:8] if by == "session" and len(key) > 12 else key
 
 
-def print_report(report: MetricsReport, *, source: Path) -> None:
+def print_report(report: MetricsReport) -> None:
     title = "Metrics" + (f" by {report.by}" if report.by else "") + f", {_window(report)}"
     if report.filters:
         title += " (" + ", ".join(f"{k} {v}" for k, v in report.filters.items()) + ")"
-    notes = [f"from {source}"]
+    notes: list[str] = []
     groups = [*report.groups, report.totals]
     if any(g.unpriced and g.priced > 0 for g in groups):
         unpriced = report.totals.unpriced
@@ -124,10 +117,10 @@ def print_report(report: MetricsReport, *, source: Path) -> None:
     shown = report.groups
     if report.by == "session":
         shown = shown[:SESSIONS_SHOWN]
-        notes.insert(1, "sessions by the first 8 characters of their id, costliest first")
+        notes.insert(0, "sessions by the first 8 characters of their id, costliest first")
         if len(report.groups) > len(shown):
             more = len(report.groups) - len(shown)
-            notes.insert(2, f"and {more:,} more session(s) not shown (--json lists them all)")
+            notes.insert(1, f"and {more:,} more session(s) not shown (--json lists them all)")
     table = Table(
         title=title,
         title_justify="left",
@@ -152,15 +145,6 @@ def print_report(report: MetricsReport, *, source: Path) -> None:
     stdout().print(table)
 
 
-def _empty(
-    report_by: GroupBy | None, since: float | None, until: float | None, filters: dict[str, str]
-) -> MetricsReport:
-    """The report of a database that does not exist yet: every total zero."""
-    return MetricsReport(
-        since=since, until=until, by=report_by, totals=GroupMetrics("total"), filters=filters
-    )
-
-
 @guarded
 def metrics(
     ctx: typer.Context,
@@ -179,38 +163,35 @@ def metrics(
     ] = None,
     agent: Annotated[str | None, typer.Option("--agent", "-a", help="Only this agent.")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Only this model id.")] = None,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", help="The database; default: the settings' database path."),
-    ] = None,
+    db: DbOpt = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Fleet metrics: calls, success, latency percentiles, cost, escalation, fallback and
     correction rates and ratings, in total or per group."""
-    now = time.time()
     group_by = parse_by(by) if by is not None else None
-    start = parse_since(since, now=now) if since is not None else None
-    end = parse_since(until, now=now, flag="--until") if until is not None else None
-    if start is not None and end is not None and end <= start:
-        raise InputError(f"--until ({until}) must be later than --since ({since})")
-    path = db if db is not None else state(ctx).settings.database_path
-    if not path.exists():
-        if json_:
-            given = {"category": category, "agent": agent, "model": model}
-            filters = {k: v for k, v in given.items() if v is not None}
-            print_json(_empty(group_by, start, end, filters).to_dict())
-        else:
-            stdout().print(f"no events recorded yet (database: {path})", highlight=False)
-        return
-    with SQLiteStore(path) as store:
+    start, end = parse_window(since, until)
+    target = state(ctx).store_target(db)
+
+    def read(store: Store) -> tuple[MetricsReport, int | None]:
         report = compute_metrics(
             store, by=group_by, since=start, until=end, category=category, agent=agent, model=model
         )
         recorded = store.count_events(EventQuery(limit=1)) if not report.totals.calls else None
+        return report, recorded
+
+    given = {"category": category, "agent": agent, "model": model}
+    filters = {k: v for k, v in given.items() if v is not None}
+    empty = MetricsReport(  # of a SQLite file not created yet: every total zero
+        since=start, until=end, by=group_by, totals=GroupMetrics("total"), filters=filters
+    )
+    nothing: tuple[MetricsReport, int | None] = (empty, 0)
+    report, recorded = target.read(read, empty=nothing)
     if json_:
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), "store": target.label})
     elif recorded is not None:
-        what = "no events recorded yet" if recorded == 0 else "no events match"
-        stdout().print(f"{what} (database: {path})", highlight=False)
+        print_nothing(
+            "no events recorded yet" if recorded == 0 else "no events match", target.label
+        )
     else:
-        print_report(report, source=path)
+        print_report(report)
+        print_store(target.label)

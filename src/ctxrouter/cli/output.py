@@ -70,6 +70,22 @@ def print_json(data: Any, *, lines: bool = False) -> None:
     sys.stdout.flush()
 
 
+def usd(value: float) -> str:
+    """Dollars: cents from $1 up, four decimals below (a minus sign before the $)."""
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    return f"{sign}${value:,.2f}" if value >= 1 else f"{sign}${value:.4f}"
+
+
+def print_store(label: str, *, verb: str = "store:") -> None:
+    """Say which event store a command used (on stderr: stdout keeps the data)."""
+    stderr().print(f"{verb} {label}", style="dim", markup=False, highlight=False)
+
+
+def print_nothing(what: str, label: str) -> None:
+    """A read that found nothing: what, and in which store (on stdout: it is the answer)."""
+    stdout().print(f"{what} (store: {label})", markup=False, highlight=False)
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an error to stderr and return the Exit to raise."""
     stderr().print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)

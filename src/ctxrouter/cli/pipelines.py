@@ -10,7 +10,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ctxrouter.cli.output import guarded, print_json, stderr, stdout
+from ctxrouter.cli.options import AgentsOpt
+from ctxrouter.cli.output import guarded, print_json, print_store, stderr, stdout
 from ctxrouter.cli.state import AppState, state
 from ctxrouter.pipelines.loader import load_all, load_pipeline
 from ctxrouter.pipelines.report import PipelineReport, report
@@ -27,6 +28,15 @@ ProviderOpt = Annotated[
 
 def _spec(app: AppState, name: str) -> PipelineSpec:
     return load_pipeline(name, app.catalog(), app.settings.pipeline_dirs)
+
+
+def _pipeline(
+    ctx: typer.Context, name: str, agents: list[Path] | None
+) -> tuple[AppState, PipelineSpec]:
+    """The command's state (with its ``--agents`` folders) and the pipeline it names."""
+    app = state(ctx)
+    app.use_agents(agents)
+    return app, _spec(app, name)
 
 
 def spec_record(spec: PipelineSpec) -> dict[str, Any]:
@@ -49,9 +59,10 @@ def spec_record(spec: PipelineSpec) -> dict[str, Any]:
 
 @pipeline_app.command("list")
 @guarded
-def list_pipelines(ctx: typer.Context, json_: JsonOpt = False) -> None:
+def list_pipelines(ctx: typer.Context, agents: AgentsOpt = None, json_: JsonOpt = False) -> None:
     """List the pipelines (built-in and from your pipeline folders)."""
     app = state(ctx)
+    app.use_agents(agents)
     specs = load_all(app.catalog(), app.settings.pipeline_dirs)
     if json_:
         print_json([spec_record(s) for s in specs])
@@ -74,11 +85,11 @@ def list_pipelines(ctx: typer.Context, json_: JsonOpt = False) -> None:
 def show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A pipeline name or a .yaml file.")],
+    agents: AgentsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Show a pipeline's steps, their agents, inputs and dependencies."""
-    app = state(ctx)
-    spec = _spec(app, name)
+    app, spec = _pipeline(ctx, name, agents)
     if json_:
         print_json(spec_record(spec))
         return
@@ -138,32 +149,30 @@ def run(
     name: Annotated[str, typer.Argument(help="A pipeline name or a .yaml file.")],
     task: Annotated[str, typer.Option("--task", "-t", help="The task, in words.")],
     provider: ProviderOpt = None,
+    agents: AgentsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run a pipeline on one task: every step routed, run, and accounted for."""
     from ctxrouter.errors import InputError
-    from ctxrouter.execution.runtime import Runtime
     from ctxrouter.pipelines.engine import PipelineRunner
 
-    app = state(ctx)
-    spec = _spec(app, name)
+    app, spec = _pipeline(ctx, name, agents)
     if not task.strip():
         raise InputError("--task is empty: describe the task in words")
+    where = app.store_target().label
 
     async def go() -> tuple[PipelineReport, str | None]:
-        async with Runtime.open(
-            app.settings, provider=provider, catalog=app.catalog(), registry=app.registry()
-        ) as runtime:
+        async with app.runtime(provider) as runtime:
             runner = PipelineRunner(runtime.executor, runtime.clock)
             result = await runner.run(spec, task)
             return report(result, runtime.registry), result.output
 
     rep, output = asyncio.run(go())
     if json_:
-        print_json({**rep.to_dict(), "output": output})
+        print_json({**rep.to_dict(), "output": output, "store": where})
     else:
         print_report(rep)
-        stderr().print(f"events recorded in {app.settings.database_path}", style="dim")
+        print_store(where, verb="events recorded in")
     if not rep.ok:
         raise typer.Exit(1)
 
@@ -187,28 +196,22 @@ def batch_run(
         bool,
         typer.Option(help="Send batchable steps through the Message Batches API (anthropic)."),
     ] = False,
+    agents: AgentsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run a pipeline over many tasks, with a progress bar; rerun to resume after a stop."""
-    from ctxrouter.execution.runtime import Runtime
     from ctxrouter.pipelines.batch import read_tasks, run_batch
     from ctxrouter.pipelines.engine import PipelineRunner
 
-    app = state(ctx)
-    spec = _spec(app, pipeline)
+    app, spec = _pipeline(ctx, pipeline, agents)
     items = read_tasks(tasks)
     results = output or tasks.with_suffix(".results.jsonl")
     if restart and results.exists():
         results.unlink()
+    where = app.store_target().label
 
     async def go() -> Any:
-        async with Runtime.open(
-            app.settings,
-            provider=provider,
-            catalog=app.catalog(),
-            registry=app.registry(),
-            batch=batch_api,
-        ) as runtime:
+        async with app.runtime(provider, batch=batch_api) as runtime:
             runner = PipelineRunner(runtime.executor, runtime.clock, batch=batch_api)
             with Progress(
                 TextColumn("{task.description}"),
@@ -233,7 +236,7 @@ def batch_run(
     summary = asyncio.run(go())
     data = summary.to_dict()
     if json_:
-        print_json(data)
+        print_json({**data, "store": where})
     else:
         out = stdout()
         out.print(
@@ -248,5 +251,6 @@ def batch_run(
             f"{_pct(data['savings_vs_all_opus_pct'])} vs all-opus",
             highlight=False,
         )
+        print_store(where, verb="events recorded in")
     if summary.failed:
         raise typer.Exit(1)

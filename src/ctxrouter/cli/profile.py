@@ -11,7 +11,8 @@ from rich.table import Table
 
 from ctxrouter.analytics.apply import Edit, apply_edit, plan_edit
 from ctxrouter.analytics.profile import ProfileSettings, Recommendation, collect, recommend
-from ctxrouter.cli.output import guarded, print_json, stderr, stdout
+from ctxrouter.cli.options import AgentsOpt, DbOpt
+from ctxrouter.cli.output import guarded, print_json, print_store, stderr, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.errors import InputError
 from ctxrouter.timewindow import parse_since
@@ -21,31 +22,28 @@ from ctxrouter.timewindow import parse_since
 def profile(
     ctx: typer.Context,
     since: Annotated[str, typer.Option(help="Window start: 30d, 24h or an ISO date.")] = "30d",
-    db: Annotated[Path | None, typer.Option(help="Event store (default: settings).")] = None,
+    db: DbOpt = None,
     tolerance: Annotated[float, typer.Option(min=0, max=1)] = 0.02,
     min_answered: Annotated[int, typer.Option(min=1)] = 30,
     apply: Annotated[bool, typer.Option("--apply", help="Write the recommended tiers.")] = False,
     dir_: Annotated[
         Path | None, typer.Option("--dir", help="Agent folder for overrides of built-ins.")
     ] = None,
+    agents: AgentsOpt = None,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Which agents gain from the stronger tier, which are over- or under-powered; diffs."""
-    from ctxrouter.telemetry import open_store
-
     app = state(ctx)
+    app.use_agents(agents)
     settings = app.settings
-    path = db or settings.database_path
-    if db is None and settings.store_url is None and not path.exists():
-        raise InputError(f"no events recorded yet (database: {path})")
-    store = open_store(db if db is not None else settings)
-    try:
+    target = app.store_target(db)
+    if not target.exists():
+        raise InputError(f"no events recorded yet (store: {target.label})")
+    with target.open() as store:
         newest = store.query("SELECT MAX(ts) FROM events")[0][0]
         until = (float(newest) + 1.0) if newest is not None else time.time()
         start = parse_since(since, now=until)
         profiles = collect(store, since=start, until=until, catalog=app.catalog())
-    finally:
-        store.close()
     recs = recommend(profiles, ProfileSettings(tolerance=tolerance, min_answered=min_answered))
     override_dir = dir_ or (settings.agent_dirs[0] if settings.agent_dirs else None)
     edits: list[tuple[Recommendation, Edit | None, str | None]] = []
@@ -63,6 +61,7 @@ def profile(
     if json_:
         print_json(
             {
+                "store": target.label,
                 "window": {"since": start, "until": until},
                 "agents": [p.to_dict() for p in profiles],
                 "recommendations": [
@@ -79,6 +78,7 @@ def profile(
         )
         return
     _print(profiles, edits, apply)
+    print_store(target.label)
 
 
 def _print(profiles: list[Any], edits: list[Any], applied: bool) -> None:

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from ctxrouter.cli.assign import decision_record, print_decision
-from ctxrouter.cli.output import guarded, print_json, stderr, stdout
+from ctxrouter.cli.options import AgentsOpt
+from ctxrouter.cli.output import guarded, print_json, print_store, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.errors import FallbackExhausted, InputError
 from ctxrouter.execution.result import RunOptions, RunResult
@@ -23,10 +24,16 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @guarded
-def route(ctx: typer.Context, agent: AgentArg, task: TaskArg, json_: JsonOpt = False) -> None:
+def route(
+    ctx: typer.Context,
+    agent: AgentArg,
+    task: TaskArg,
+    agents: AgentsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
     """Show the routing decision for AGENT on TASK, and the trace of why (nothing is run)."""
     app = state(ctx)
-    router = Router.from_settings(app.settings, app.catalog(), app.registry())
+    router = Router.from_settings(app.settings, app.catalog(agents), app.registry())
     decision = router.decide(RouteRequest(task=_task(task), agent=agent))
     if json_:
         print_json(decision_record(decision, task))
@@ -115,25 +122,24 @@ def run(
         bool, typer.Option(help="Store the prompt and answer text (off by default).")
     ] = False,
     max_tokens: Annotated[int, typer.Option(min=1)] = 4096,
+    agents: AgentsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run one task end to end: route, call, retry, fall back, escalate, record."""
-    from ctxrouter.execution.runtime import Runtime
-
     app = state(ctx)
     request = RouteRequest(task=_task(task), agent=agent)
-    app.catalog().get_agent(agent)  # an unknown agent fails before anything is opened
+    catalog = app.catalog(agents)
+    catalog.get_agent(agent)  # an unknown agent fails before anything is opened
     options = RunOptions(
         validators=_validators(validate, json_schema),
         stream=stream,
         store_text=store_text or None,
         max_tokens=max_tokens,
     )
+    where = app.store_target().label
 
     async def go() -> RunResult:
-        async with Runtime.open(
-            app.settings, provider=provider, catalog=app.catalog(), registry=app.registry()
-        ) as runtime:
+        async with app.runtime(provider, catalog=catalog) as runtime:
             return await runtime.run(request, options)
 
     try:
@@ -145,16 +151,20 @@ def run(
                     "run_id": exc.run_id,
                     "error": "fallback_exhausted",
                     "attempts": [str(a) for a in exc.attempts],
+                    "store": where,
                 }
             )
+        else:
+            print_store(where, verb="attempts recorded in")
         raise
     if json_:
-        print_json(run_record(result))
+        print_json({**run_record(result), "store": where})
         return
-    _print_run(result, app.settings.database_path)
+    _print_run(result)
+    print_store(where, verb="recorded in")
 
 
-def _print_run(result: RunResult, database: Path) -> None:
+def _print_run(result: RunResult) -> None:
     out = stdout()
     out.print(result.text, markup=False, highlight=False)
     out.print()
@@ -178,7 +188,6 @@ def _print_run(result: RunResult, database: Path) -> None:
         out.print(line, style="dim", markup=False, highlight=False)
     for step in result.decision.trace:
         out.print(f"  {step.stage:<11}{step.reason}", style="dim", markup=False, highlight=False)
-    stderr().print(f"recorded in {database}", style="dim", highlight=False)
 
 
 @guarded
@@ -193,16 +202,14 @@ def feedback(
 ) -> None:
     """Record a correction or a rating of a run; corrections escalate the agent's routing."""
     from ctxrouter.telemetry.feedback import record_feedback
-    from ctxrouter.telemetry.sqlite import SQLiteStore
 
-    path = state(ctx).settings.database_path
-    if not path.exists():
-        raise InputError(f"no events recorded yet (database: {path}); nothing to give feedback on")
-    store = SQLiteStore(path)
-    try:
+    target = state(ctx).store_target()
+    if not target.exists():
+        raise InputError(
+            f"no events recorded yet (store: {target.label}); nothing to give feedback on"
+        )
+    with target.open() as store:
         fb = record_feedback(store, run_id, correction=correction, rating=rating)
-    finally:
-        store.close()
     if json_:
         print_json(
             {
@@ -211,7 +218,9 @@ def feedback(
                 "agent": fb.agent,
                 "correction": fb.correction,
                 "rating": fb.rating,
+                "store": target.label,
             }
         )
     else:
         stdout().print(f"recorded feedback on run {fb.run_id} ({fb.agent})", highlight=False)
+        print_store(target.label, verb="recorded in")

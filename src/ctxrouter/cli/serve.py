@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -56,20 +55,11 @@ def serve(
     Serves the Anthropic Messages API, Prometheus metrics at /metrics and the dashboard at
     /dashboard/."""
     import uvicorn
-    from starlette.responses import RedirectResponse
-    from starlette.routing import Mount, Route
 
-    from ctxrouter.dashboard.app import create_app, metrics_route
-    from ctxrouter.execution.retry import RetryPolicy
-    from ctxrouter.gateway import create_gateway
-    from ctxrouter.gateway.agents import gateway_catalog
+    from ctxrouter.gateway import build_gateway
     from ctxrouter.gateway.keys import KEY_HEADER, KeyRing
-    from ctxrouter.routing import Router
-    from ctxrouter.telemetry import Recorder, open_store
 
-    app_state = state(ctx)
-    settings = app_state.settings
-    gw = settings.gateway
+    settings = state(ctx).settings
     keys = KeyRing.load(settings.gateway_keys_path)
     if (not is_loopback(host) or require_key) and not keys:
         raise InputError(
@@ -81,41 +71,17 @@ def serve(
             "one with `ctxrouter keys create --user NAME`"
         )
     required = keys if (not is_loopback(host) or require_key) else None
-    catalog, problems = gateway_catalog(settings, agents or ())
-    console = stderr()
-    for problem in problems:
-        console.print(f"warning: skipped: {problem}", highlight=False, markup=False)
-    registry = app_state.registry()
-    router = Router.from_settings(settings, catalog, registry)
-    store = open_store(settings)
-    recorder = Recorder(store, flush_interval=settings.runtime.flush_interval_s)
-    dashboard = create_app(store)
-    target = upstream or gw.upstream
-    app = create_gateway(
-        upstream=target,
-        router=router,
-        registry=registry,
-        sink=recorder.record,
-        override=override or gw.override,
-        max_body_bytes=gw.max_body_bytes,
-        keys=required,
-        retry=RetryPolicy(
-            max_attempts=gw.retry_max_attempts,
-            base_delay_s=settings.runtime.retry_base_delay_s,
-            max_delay_s=settings.runtime.retry_max_delay_s,
-        ),
-        max_retry_wait_s=gw.retry_max_wait_s,
-        routes=[
-            metrics_route(store),
-            Route("/dashboard", lambda request: RedirectResponse("/dashboard/")),
-            Mount("/dashboard", dashboard),
-        ],
+    gateway = build_gateway(
+        settings, upstream=upstream, agent_dirs=agents or (), override=override, keys=required
     )
+    console = stderr()
+    for problem in gateway.problems:
+        what = "skipped" if problem.severity == "error" else "warning"
+        console.print(f"{what}: {problem}", highlight=False, markup=False)
     shown = f"[{host}]" if ":" in host else host
     console.print(
-        f"gateway on http://{shown}:{port} -> {target}; {len(catalog)} agents; events to "
-        f"{'the PostgreSQL store' if settings.store_url else settings.database_path}; "
-        f"dashboard at /dashboard/, metrics at /metrics",
+        f"gateway on http://{shown}:{port} -> {gateway.upstream}; {len(gateway.catalog)} agents; "
+        f"events to {gateway.store}; dashboard at /dashboard/, metrics at /metrics",
         highlight=False,
         markup=False,
     )
@@ -125,37 +91,6 @@ def serve(
         highlight=False,
         markup=False,
     )
-
-    def close() -> None:
-        recorder.close()  # idempotent: flushes what is queued
-        store.close()
-
-    try:
-        # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which would end the
-        # process before a `finally` here: flush in the ASGI shutdown instead.
-        uvicorn.run(
-            CloseOnShutdown(app, close), host=host, port=port, log_level="warning", lifespan="on"
-        )
-    finally:
-        close()
-
-
-class CloseOnShutdown:
-    """ASGI wrapper that answers lifespan events and calls ``close`` at shutdown."""
-
-    def __init__(self, app: Any, close: Callable[[], None]) -> None:
-        self.app = app
-        self.close = close
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "lifespan":
-            await self.app(scope, receive, send)
-            return
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                self.close()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+    # The app flushes the telemetry in its ASGI shutdown: uvicorn re-raises SIGTERM/SIGINT
+    # after its graceful shutdown, which would end the process before a `finally` here.
+    uvicorn.run(gateway.app, host=host, port=port, log_level="warning", lifespan="on")

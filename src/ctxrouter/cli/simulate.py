@@ -1,4 +1,8 @@
-"""``ctxrouter simulate month`` (and ``ctxrouter demo``): a simulated fleet month."""
+"""``ctxrouter simulate month`` (and ``ctxrouter demo``): a simulated fleet month.
+
+Its events go to a SQLite file of its own, recreated on each run, never to the configured
+store: a made-up month must not mix with a fleet's real events (nor wipe them).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ctxrouter.cli.output import guarded, print_json, stderr, stdout
+from ctxrouter.cli.output import guarded, print_json, print_store, stderr, stdout
 from ctxrouter.cli.state import state
 
 app = typer.Typer(no_args_is_help=True)
@@ -97,6 +101,12 @@ def run_month(
     plan = plan.model_copy(update=update)
     database = db or settings.data_dir / "fleet-month.db"
     database.parent.mkdir(parents=True, exist_ok=True)
+    if settings.store_url is not None and not json_:  # a made-up month stays out of shared data
+        print_store(
+            f"{database}, a SQLite file of its own (the configured store, "
+            f"{state(ctx).store_target().label}, is not touched)",
+            verb="simulated events go to",
+        )
     with Progress(
         TextColumn("simulating {task.description}"),
         BarColumn(),
@@ -130,13 +140,12 @@ def _finish(ctx: typer.Context, database: Path) -> dict[str, Any]:
     from ctxrouter.cli.dashboard import export_page
     from ctxrouter.dashboard.data import Window
     from ctxrouter.dashboard.findings import active_alerts
-    from ctxrouter.telemetry.sqlite import SQLiteStore
 
     app = state(ctx)
-    with SQLiteStore(database) as store:
+    with app.store(database) as store:
         alerts = active_alerts(store, app.settings)
+        page, _ = export_page(store, window=Window(), app=app)
     html = database.with_suffix(".html")
-    page, _ = export_page(store_path=database, window=Window(), app=app)
     html.write_text(page, encoding="utf-8")
     return {"alerts": alerts, "dashboard": str(html)}
 
@@ -172,7 +181,11 @@ def month(
     seed: Annotated[int, typer.Option(help="Same seed, same month.")] = 0,
     plan: Annotated[Path | None, typer.Option(help="A fleet plan YAML (default: shipped).")] = None,
     db: Annotated[
-        Path | None, typer.Option(help="Event store to (re)create; default <data>/fleet-month.db.")
+        Path | None,
+        typer.Option(
+            help="SQLite file to (re)create, never the configured store; default"
+            " <data>/fleet-month.db."
+        ),
     ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,18 +10,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ctxrouter.analytics.whatif import AgentWhatIf, WhatIfReport
-from ctxrouter.cli.options import SinceOpt, UntilOpt
-from ctxrouter.cli.output import guarded, print_json, stdout
+from ctxrouter.analytics.whatif import AgentWhatIf, Recorded, WhatIfReport
+from ctxrouter.cli.options import AgentsOpt, DbOpt, SinceOpt, UntilOpt, parse_window
+from ctxrouter.cli.output import guarded, print_json, print_nothing, print_store, stdout
+from ctxrouter.cli.output import usd as _usd
 from ctxrouter.cli.state import state
-from ctxrouter.errors import InputError
-from ctxrouter.timewindow import parse_since
-
-
-def _usd(value: float) -> str:
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    return f"{sign}${value:,.2f}" if value >= 1 else f"{sign}${value:.4f}"
 
 
 def _saved(row: AgentWhatIf) -> Text:
@@ -49,14 +40,14 @@ _SHORT = {  # why a row is left as it was, in a table cell
 }
 
 
-def print_report(report: WhatIfReport, *, source: str) -> None:
+def print_report(report: WhatIfReport) -> None:
     total = report.total
     title = f"What the policy would have cost: {total.responses:,} responses"
     if report.provider:
         title += f" from {report.provider}"
     tiers = ", ".join(f"{t} = {m}" for t, m in report.tier_models.items())
     notes = [
-        f"from {source}; policy tiers: {tiers}",
+        f"policy tiers: {tiers}",
         "moved: responses repriced on the policy's model; = (...): left as they were, because"
         " main conversation / agent not in the catalog / inherits the caller's model",
         "assumptions:",
@@ -121,37 +112,24 @@ def whatif(
             help="Whose events: claude-code (imported history), gateway, ... or 'all'.",
         ),
     ] = "claude-code",
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", help="The SQLite database; default: the settings' store."),
-    ] = None,
+    agents: AgentsOpt = None,
+    db: DbOpt = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Estimate what the fleet's policy would have saved on the recorded history: each
     subagent's responses repriced at the tier its catalog policy prefers (assumptions shown)."""
     from ctxrouter.analytics.whatif import collect, what_if
-    from ctxrouter.models.pricer import Pricer
-    from ctxrouter.telemetry import open_store
+    from ctxrouter.models.bulk_pricing import Pricer
 
-    now = time.time()
-    start = parse_since(since, now=now) if since is not None else None
-    end = parse_since(until, now=now, flag="--until") if until is not None else None
-    if start is not None and end is not None and end <= start:
-        raise InputError(f"--until ({until}) must be later than --since ({since})")
+    start, end = parse_window(since, until)
     app = state(ctx)
-    settings = app.settings
-    path = db if db is not None else settings.database_path
+    app.use_agents(agents)
     chosen = None if provider == "all" else provider
-    if (db is not None or settings.store_url is None) and not path.exists():
-        recorded = []
-        source = str(path)
-    else:
-        store = open_store(db) if db is not None else open_store(settings)
-        source = str(path) if db is not None or settings.store_url is None else repr(store)
-        try:
-            recorded = collect(store, provider=chosen, since=start, until=end)
-        finally:
-            store.close()
+    target = app.store_target(db)
+    nothing: list[Recorded] = []
+    recorded = target.read(
+        lambda store: collect(store, provider=chosen, since=start, until=end), empty=nothing
+    )
     registry = app.registry()
     pricer = Pricer(registry)
     policy = {agent.name: _tier(agent.policy.preference) for agent in app.catalog().agents()}
@@ -164,12 +142,14 @@ def whatif(
     )
     report.since, report.until = start, end
     if json_:
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), "store": target.label})
     elif not recorded:
-        what = f"no {chosen} events" if chosen else "no events"
-        stdout().print(f"{what} recorded (database: {source})", highlight=False)
+        print_nothing(
+            f"no {chosen} events recorded" if chosen else "no events recorded", target.label
+        )
     else:
-        print_report(report, source=source)
+        print_report(report)
+        print_store(target.label)
 
 
 def _tier(preference: object) -> str | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctxrouter.analytics.metrics import GroupMetrics, compute_metrics_page
+from ctxrouter.analytics.metrics_sql import floor_sql
 from ctxrouter.policy.tier import TIERS
 from ctxrouter.telemetry.store import Store, where_clause
 
@@ -81,6 +82,9 @@ class DashboardData:
 
 
 def _where(window: Window, extra: str = "") -> tuple[str, list[Any]]:
+    """The window's conditions. The same events as the metrics' ``EventFilter``, spelled for
+    these queries: its ``category || ''`` (a planner hint for the metrics queries) would cost
+    them a string per row."""
     return where_clause(
         {"category": window.category},
         since=window.since,
@@ -115,20 +119,12 @@ def pick_bucket(span_s: float) -> int:
     return BUCKETS_S[-1]
 
 
-def _floor_bucket(bucket: float) -> str:
-    """``floor(ts / bucket)`` for ts >= 0, portably: SQLite's CAST truncates, PostgreSQL's
-    rounds, so the CAST is corrected down where it overshot (no FLOOR: SQLite may lack it)."""
-    return (
-        f"CAST(ts / {bucket:.1f} AS INTEGER)"
-        f" - CASE WHEN CAST(ts / {bucket:.1f} AS INTEGER) > ts / {bucket:.1f} THEN 1 ELSE 0 END"
-    )
-
-
 def cost_series(store: Store, window: Window, first: float, last: float) -> CostSeries:
     bucket = pick_bucket(last - first)
     where, params = _where(window, "cost_usd IS NOT NULL")
+    b = floor_sql(f"ts / {bucket:.1f}")  # floor(ts / bucket), alike on both databases
     rows = store.query(
-        f"SELECT b, model, SUM(cost_usd) FROM (SELECT {_floor_bucket(bucket)} AS b, model,"
+        f"SELECT b, model, SUM(cost_usd) FROM (SELECT {b} AS b, model,"
         f" cost_usd FROM events{where}) AS priced GROUP BY b, model",
         params,
     )

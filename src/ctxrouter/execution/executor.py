@@ -1,9 +1,10 @@
 """The executor: run one routed task end to end, surviving failures and weak answers.
 
-For a decision it tries the routed model, retrying retryable failures with backoff (honouring
-``retry-after``) while the model's circuit is closed, then the agent's fallbacks in order. A
-non-retryable failure (400, 401, 403, 413, a 429 without ``retry-after``) surfaces at once.
-When every option fails, :class:`~ctxrouter.errors.FallbackExhausted` carries every attempt.
+For a decision it tries the routed model, then the agent's fallbacks, through the attempt
+engine (:mod:`ctxrouter.execution.attempts`, shared with the gateway): retries with backoff
+honouring ``retry-after`` while the model's circuit is closed; a non-retryable failure (400,
+401, 403, 413, a 429 without ``retry-after``) surfaces at once; when every option fails,
+:class:`~ctxrouter.errors.FallbackExhausted` carries every attempt.
 
 An answer is then judged: validators first, then the model's own confidence (see
 :mod:`ctxrouter.execution.confidence`). A rejected answer is re-run on the escalation tier
@@ -14,24 +15,24 @@ An answer is then judged: validators first, then the model's own confidence (see
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import replace
 
 from ctxrouter.catalog.agent import Agent
 from ctxrouter.clock import Clock, RealClock
-from ctxrouter.config import RuntimeSettings
-from ctxrouter.errors import (
-    Attempt,
-    CircuitOpenError,
-    CtxRouterError,
-    FallbackExhausted,
-    ProviderError,
+from ctxrouter.config import RetrySettings, RuntimeSettings
+from ctxrouter.errors import CtxRouterError
+from ctxrouter.execution.attempts import (
+    AttemptEngine,
+    AttemptGuard,
+    AttemptHandle,
+    AttemptRun,
+    EventSink,
+    attempt_options,
 )
 from ctxrouter.execution.breaker import CircuitBreaker
 from ctxrouter.execution.confidence import SELF_ASSESSMENT_INSTRUCTION, split_confidence
 from ctxrouter.execution.result import RunOptions, RunResult
-from ctxrouter.execution.retry import RetryPolicy
 from ctxrouter.execution.validators import Verdict
 from ctxrouter.models.registry import ModelRegistry
 from ctxrouter.policy.tier import Tier
@@ -39,8 +40,6 @@ from ctxrouter.providers.base import CallContext, Message, ModelCall, ModelRespo
 from ctxrouter.routing.request import Decision, RouteRequest
 from ctxrouter.routing.router import Router
 from ctxrouter.telemetry.event import Event, Outcome, new_id, sha256
-
-EventSink = Callable[[Event], None]
 
 
 def escalation_target(agent: Agent | None, tier: Tier) -> Tier | None:
@@ -59,16 +58,12 @@ def escalation_target(agent: Agent | None, tier: Tier) -> Tier | None:
     return min(stronger) if stronger else None
 
 
-@dataclass(slots=True)
-class _Phase:
-    """One tier's worth of trying: the routed (or escalated-to) tier and its fallbacks."""
-
-    tier: Tier
-    escalated_from: Tier | None
-
-
 class Executor:
-    """Runs routed tasks on a provider. One executor serves many concurrent runs."""
+    """Runs routed tasks on a provider. One executor serves many concurrent runs.
+
+    Retries, backoff, the circuit breaker, fallbacks and the Event of each attempt are the
+    :class:`~ctxrouter.execution.attempts.AttemptEngine`'s (the gateway uses the same one);
+    the executor adds the answer's judgement and escalation."""
 
     def __init__(
         self,
@@ -77,11 +72,13 @@ class Executor:
         registry: ModelRegistry,
         *,
         runtime: RuntimeSettings | None = None,
+        retry: RetrySettings | None = None,
         sink: EventSink | None = None,
         clock: Clock | None = None,
         breaker: CircuitBreaker | None = None,
         batch_provider: Provider | None = None,
         jitter_seed: int | None = None,
+        guards: Sequence[AttemptGuard] = (),
     ) -> None:
         self.router = router
         # Backoff jitter is drawn per run: from its random id (decorrelated clients), or, for
@@ -91,22 +88,19 @@ class Executor:
         self.batch_provider = batch_provider  # the Message Batches path, for batchable work
         self.registry = registry
         self.runtime = runtime or RuntimeSettings()
-        self.sink = sink
         self.clock = clock or RealClock()
-        rt = self.runtime
-        self.breaker = breaker or CircuitBreaker(
-            failure_rate=rt.breaker_failure_rate,
-            window=rt.breaker_window,
-            min_calls=min(rt.breaker_min_calls, rt.breaker_window),
-            reset_after_s=rt.breaker_reset_s,
+        self.engine = AttemptEngine.from_settings(
+            retry or RetrySettings(),
+            registry,
+            clock=self.clock,
+            sink=sink,
+            breaker=breaker,
+            guards=guards,
         )
-        self.retry = RetryPolicy(
-            max_attempts=self.runtime.retry_max_attempts,
-            run_max_attempts=self.runtime.retry_run_max_attempts,
-            base_delay_s=self.runtime.retry_base_delay_s,
-            max_delay_s=self.runtime.retry_max_delay_s,
-            max_retry_after_s=self.runtime.retry_max_retry_after_s,
-        )
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self.engine.breaker
 
     async def run(self, request: RouteRequest, options: RunOptions | None = None) -> RunResult:
         """Route ``request``, run it, judge the answer, escalate if needed; record everything."""
@@ -121,12 +115,12 @@ class Executor:
         try:
             return await run.execute()
         except CtxRouterError as error:
-            error.run_events = tuple(run.events)
+            error.run_events = tuple(run.attempts.events)
             raise
 
 
 class _Run:
-    """The state of one run: its attempts so far and its events."""
+    """One run: its attempts (an :class:`AttemptRun`), the system prompt, the verdicts."""
 
     def __init__(
         self, ex: Executor, request: RouteRequest, decision: Decision, options: RunOptions
@@ -135,16 +129,14 @@ class _Run:
         self.request = request
         self.decision = decision
         self.options = options
-        self.run_id = options.run_id or new_id()
         self.agent = ex.router.catalog[decision.agent] if decision.agent else None
-        self.events: list[Event] = []
-        self.failures: list[Attempt] = []
         self.verdicts: list[Verdict] = []
+        run_id = options.run_id or new_id()
         if ex.jitter_seed is None:
-            self.rng = random.Random(self.run_id)
+            rng = random.Random(run_id)
         else:
             r = request
-            self.rng = random.Random(f"{ex.jitter_seed}|{r.task_id}|{r.step}|{r.agent}|{r.task}")
+            rng = random.Random(f"{ex.jitter_seed}|{r.task_id}|{r.step}|{r.agent}|{r.task}")
         store_text = options.store_text
         self.store_text = ex.runtime.store_text if store_text is None else store_text
         system = (
@@ -156,37 +148,77 @@ class _Run:
             system = (
                 f"{system}\n\n{SELF_ASSESSMENT_INSTRUCTION}"
                 if system
-                else (SELF_ASSESSMENT_INSTRUCTION)
+                else SELF_ASSESSMENT_INSTRUCTION
             )
         self.system = system or None
-        self._pending: Event | None = None  # the last answered call, until it is judged
+        self.provider = (
+            ex.batch_provider if options.batch and ex.batch_provider is not None else ex.provider
+        )
+        prompt = request.prompt or request.task
+        self.attempts = AttemptRun(
+            template=Event(
+                event_id="",
+                ts=0.0,
+                run_id=run_id,
+                agent=decision.agent,
+                model="",
+                tier=None,
+                outcome=Outcome.SUCCESS,
+                task_id=request.task_id,
+                pipeline=request.pipeline,
+                step=request.step,
+                category=self.agent.category if self.agent is not None else None,
+                provider=self.provider.name,
+                batch=self.provider is not ex.provider,
+                user=request.user,
+                experiment_arm=options.experiment_arm,
+                stream=options.stream,
+                prompt_chars=len(prompt),
+                prompt_sha256=sha256(prompt),
+                prompt_text=prompt if self.store_text else None,
+            ),
+            rng=rng,
+        )
+
+    @property
+    def run_id(self) -> str:
+        return self.attempts.run_id
 
     async def execute(self) -> RunResult:
-        phase = _Phase(self.decision.tier, None)
+        tier, escalated_from = self.decision.tier, None
         escalations = 0
         while True:
-            response, model, tier = await self._run_phase(phase)
+            options = attempt_options(
+                self.agent, tier, self.ex.router.tier_models, escalated_from=escalated_from
+            )
+            (response, pending), handle = await self.ex.engine.run(
+                self.attempts, options, self._call, escalated_from=escalated_from
+            )
+            answered_tier = handle.option.tier or tier
             text, confidence = split_confidence(response.text)
             verdict = await self._judge(text, confidence)
-            target = escalation_target(self.agent, tier)
+            target = escalation_target(self.agent, answered_tier)
             can_escalate = target is not None and escalations < self.ex.runtime.max_escalations
-            self._finish_event(verdict, confidence, rejected=not verdict.ok)
+            event = replace(pending, confidence=confidence)
+            if not verdict.ok:
+                kind = f"rejected:{verdict.validator}" if verdict.validator else "rejected"
+                event = replace(event, outcome=Outcome.REJECTED, error_type=kind)
+            handle.emit(event)
             if verdict.ok or not can_escalate:
-                assert self.events
                 return RunResult(
                     run_id=self.run_id,
                     text=text,
-                    model=model,
-                    tier=tier.value,
+                    model=handle.model,
+                    tier=answered_tier.value,
                     decision=self.decision,
-                    events=tuple(self.events),
+                    events=tuple(self.attempts.events),
                     accepted=verdict.ok,
                     confidence=confidence,
                     verdicts=tuple(self.verdicts),
                 )
             assert target is not None
             escalations += 1
-            phase = _Phase(target, tier)
+            tier, escalated_from = target, answered_tier
 
     async def _judge(self, text: str, confidence: float | None) -> Verdict:
         for validator in self.options.validators:
@@ -203,58 +235,11 @@ class _Run:
             return verdict
         return Verdict(True, confidence)
 
-    def _options(self, phase: _Phase) -> list[tuple[Tier, str]]:
-        tiers = [phase.tier]
-        if self.agent is not None:
-            for fallback in self.agent.policy.fallbacks:
-                # an escalated phase never falls back below the tier it escalated to
-                if fallback not in tiers and (
-                    phase.escalated_from is None or fallback >= phase.tier
-                ):
-                    tiers.append(fallback)
-        return [(t, self.ex.router.tier_models[t]) for t in tiers]
-
-    async def _run_phase(self, phase: _Phase) -> tuple[ModelResponse, str, Tier]:
-        options = self._options(phase)
-        primary = options[0][1]
-        for index, (tier, model) in enumerate(options):
-            fallback_from = primary if model != primary else None
-            last_option = index == len(options) - 1
-            tries = 0
-            while True:
-                now = self.ex.clock.now()
-                if not self.ex.breaker.allow(model, now):
-                    error = CircuitOpenError(model, self.ex.breaker.retry_in(model, now))
-                    self.failures.append(
-                        Attempt(model, tier.value, len(self.events) + 1, None, str(error))
-                    )
-                    break
-                tries += 1
-                try:
-                    response = await self._call(model, tier, phase, fallback_from)
-                except ProviderError as error:
-                    self.failures.append(Attempt(model, tier.value, len(self.events), error))
-                    if error.retryable:
-                        self.ex.breaker.failure(model, self.ex.clock.now())
-                    else:
-                        self.ex.breaker.success(model)  # the model is up; the request is wrong
-                        raise
-                    calls = sum(1 for a in self.failures if a.error is not None)
-                    if self.ex.retry.should_retry(
-                        error, tries, last_option=last_option, run_attempts=calls
-                    ):
-                        await self.ex.clock.sleep(self.ex.retry.delay(tries, error, self.rng))
-                        continue
-                    break
-                self.ex.breaker.success(model)
-                return response, model, tier
-        raise FallbackExhausted(self.failures, run_id=self.run_id)
-
-    async def _call(
-        self, model: str, tier: Tier, phase: _Phase, fallback_from: str | None
-    ) -> ModelResponse:
+    async def _call(self, attempt: AttemptHandle) -> tuple[ModelResponse, Event]:
+        """One call to the provider; the answer's Event waits for the verdict."""
+        tier = attempt.option.tier
         call = ModelCall(
-            model=model,
+            model=attempt.model,
             messages=(Message("user", self.request.prompt or self.request.task),),
             system=self.system,
             max_tokens=self.options.max_tokens,
@@ -262,43 +247,15 @@ class _Run:
             context=CallContext(
                 agent=self.decision.agent,
                 category=self.agent.category if self.agent is not None else None,
-                tier=tier.value,
+                tier=tier.value if tier is not None else None,
                 run_id=self.run_id,
-                attempt=len(self.events) + 1,
+                attempt=attempt.number,
             ),
         )
-        started = self.ex.clock.now()
-        provider = self._provider()
-        base = self._event_base(call, started, tier, phase, fallback_from, provider)
-        try:
-            response = await provider.complete(call)
-        except ProviderError as error:
-            self._emit(
-                replace(
-                    base,
-                    outcome=Outcome.ERROR,
-                    error_type=error.kind,
-                    status_code=error.status,
-                    request_id=error.request_id,
-                    latency_ms=(self.ex.clock.now() - started) * 1000.0,
-                )
-            )
-            raise
-        usage = response.usage
-        quote = self.ex.registry.quote(
-            response.model or model,
-            usage,
-            day=datetime.fromtimestamp(started, UTC).date(),
-            batch=base.batch,
-        )
-        self._pending = replace(
-            base,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_creation_5m_tokens=usage.cache_creation_5m_tokens,
-            cache_creation_1h_tokens=usage.cache_creation_1h_tokens,
-            cache_read_tokens=usage.cache_read_tokens,
-            cost_usd=quote.cost.total if quote.cost is not None else None,
+        response = await self.provider.complete(call)
+        pending = attempt.answered(
+            response.usage,
+            model=response.model or attempt.model,
             latency_ms=response.latency_s * 1000.0,
             ttft_ms=response.ttft_s * 1000.0 if response.ttft_s is not None else None,
             request_id=response.request_id,
@@ -306,59 +263,4 @@ class _Run:
             output_sha256=sha256(response.text),
             output_text=response.text if self.store_text else None,
         )
-        return response
-
-    def _provider(self) -> Provider:
-        if self.options.batch and self.ex.batch_provider is not None:
-            return self.ex.batch_provider
-        return self.ex.provider
-
-    def _event_base(
-        self,
-        call: ModelCall,
-        started: float,
-        tier: Tier,
-        phase: _Phase,
-        fallback_from: str | None,
-        provider: Provider,
-    ) -> Event:
-        prompt = call.prompt_text
-        return Event(
-            event_id=new_id(),
-            ts=started,
-            run_id=self.run_id,
-            agent=self.decision.agent,
-            model=call.model,
-            tier=tier.value,
-            outcome=Outcome.SUCCESS,
-            attempt=len(self.events) + 1,
-            task_id=self.request.task_id,
-            pipeline=self.request.pipeline,
-            step=self.request.step,
-            category=self.agent.category if self.agent is not None else None,
-            provider=provider.name,
-            batch=provider is not self.ex.provider,
-            user=self.request.user,
-            escalated_from=phase.escalated_from.value if phase.escalated_from else None,
-            fallback_from=fallback_from,
-            experiment_arm=self.options.experiment_arm,
-            stream=call.stream,
-            prompt_chars=len(prompt),
-            prompt_sha256=sha256(prompt),
-            prompt_text=prompt if self.store_text else None,
-        )
-
-    def _finish_event(self, verdict: Verdict, confidence: float | None, *, rejected: bool) -> None:
-        """Emit the successful call's event, marked rejected when its answer was turned down."""
-        assert self._pending is not None
-        event = replace(self._pending, confidence=confidence)
-        if rejected:
-            kind = f"rejected:{verdict.validator}" if verdict.validator else "rejected"
-            event = replace(event, outcome=Outcome.REJECTED, error_type=kind)
-        self._pending = None
-        self._emit(event)
-
-    def _emit(self, event: Event) -> None:
-        self.events.append(event)
-        if self.ex.sink is not None:
-            self.ex.sink(event)
+        return response, pending

@@ -12,21 +12,19 @@ closes the provider and the store.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self
 
 from ctxrouter.catalog.catalog import Catalog
-from ctxrouter.catalog.loader import load_catalog
+from ctxrouter.catalog.discovery import discover_catalog
 from ctxrouter.clock import Clock, RealClock, VirtualClock
 from ctxrouter.config import Settings
 from ctxrouter.execution.executor import Executor
 from ctxrouter.execution.result import RunOptions, RunResult
 from ctxrouter.models.registry import ModelRegistry
-from ctxrouter.providers.base import Provider
+from ctxrouter.providers.base import ClosesOnExit, Provider
 from ctxrouter.providers.registry import create_provider
-from ctxrouter.routing.corrections import CorrectionStage, CorrectionStats
 from ctxrouter.routing.request import RouteRequest
 from ctxrouter.routing.router import Router
 from ctxrouter.telemetry import open_store
@@ -34,10 +32,10 @@ from ctxrouter.telemetry.event import Event
 from ctxrouter.telemetry.recorder import Recorder
 from ctxrouter.telemetry.store import Store
 
-DAY_S = 86_400.0
+log = logging.getLogger(__name__)
 
 
-class Runtime:
+class Runtime(ClosesOnExit):
     def __init__(
         self,
         settings: Settings,
@@ -88,18 +86,14 @@ class Runtime:
             provider = create_provider(name, settings, clock)
         if jitter_seed is None and provider.name == "simulated":
             jitter_seed = settings.providers.simulated_seed  # a simulation repeats for a seed
-        catalog = catalog or load_catalog(settings)
+        if catalog is None:
+            catalog, problems = discover_catalog(settings)
+            for problem in problems:
+                log.warning("agent file skipped: %s", problem)
         registry = registry or ModelRegistry.load(settings)
         store = store or open_store(settings)
         rt = settings.runtime
-        router = Router.from_settings(settings, catalog, registry)
-        since = clock.now() - rt.correction_window_days * DAY_S
-        corrections = store.corrections_by_agent(since)
-        if corrections:
-            runs = store.runs_by_agent(since)
-            stats = {a: CorrectionStats(n, runs.get(a, n)) for a, n in corrections.items()}
-            stage = CorrectionStage(stats, rate=rt.correction_rate, minimum=rt.correction_min)
-            router = router.with_stage(stage, after="conditions")
+        router = Router.from_settings(settings, catalog, registry, store=store, now=clock.now())
         recorder = Recorder(store, flush_interval=rt.flush_interval_s)
         sink: Callable[[Event], None] = recorder.record
         if settings.telemetry.otel:
@@ -121,6 +115,7 @@ class Runtime:
             provider,
             registry,
             runtime=rt,
+            retry=settings.retry,
             sink=sink,
             clock=clock,
             batch_provider=batch_provider,
@@ -149,14 +144,3 @@ class Runtime:
         finally:
             self.recorder.close()
             self.store.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

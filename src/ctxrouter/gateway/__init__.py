@@ -1,7 +1,8 @@
-"""An Anthropic-compatible HTTP gateway that routes message requests (see :mod:`.app`).
+"""An Anthropic-compatible HTTP gateway that routes message requests.
 
-``create_gateway`` is imported on first use, so the light parts (``agents``, ``attribution``,
-``decide``, ``keys``) can be used without loading the HTTP stack (the Claude Code hook does).
+``build_gateway`` (the gateway from the settings) and ``create_gateway`` (from parts) are
+imported on first use, so the light parts (``attribution``, ``decide``, ``keys``) can be used
+without loading the HTTP stack.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ctxrouter.gateway.app import create_gateway
+    from ctxrouter.gateway.build import Gateway, build_gateway
 
 
 def __getattr__(name: str) -> Any:
@@ -17,7 +19,11 @@ def __getattr__(name: str) -> Any:
         from ctxrouter.gateway.app import create_gateway
 
         return create_gateway
+    if name in ("build_gateway", "Gateway"):
+        from ctxrouter.gateway import build
+
+        return getattr(build, name)
     raise AttributeError(f"module 'ctxrouter.gateway' has no attribute {name!r}")
 
 
-__all__ = ["create_gateway"]
+__all__ = ["Gateway", "build_gateway", "create_gateway"]

@@ -1,12 +1,28 @@
 """What model a gateway request goes to, and why. Pure: no I/O.
 
-The router's decision is applied to an agent the catalog knows, under the override policy
-(``gateway.override``): ``never`` keeps every client's model (the decision is only recorded),
-``within-tiers`` (the default) replaces it only when the asked model is of a tier the agent may
-use (a client that asks for a model outside the agent's policy knows something we do not),
-``always`` replaces it whenever the policy routes elsewhere. A Claude Code agent file without
-``model:`` did not ask for a model (Claude Code sends its caller's), so only ``never`` keeps
-it. Requests of agents the catalog does not know (``main``) keep their model.
+The router's decision is applied to an agent the catalog knows under the override policy
+(``gateway.override``). Each answer names the rule that applied, first in its reason (the
+Event's ``route_reason``):
+
+- ``agree``: the client asked for the model the policy picks;
+- ``never`` (``override = "never"``): the client's model is kept, the decision only recorded;
+  a model outside the agent's tiers is *flagged* (the Event's ``route_flag``) so an alert can
+  name it;
+- ``always``: the decision replaces the client's model whenever they differ;
+- under ``within-tiers`` (the default), by where the asked model's tier stands against the
+  tiers the agent's policy allows:
+
+  - ``inherit``: an agent file without ``model:`` did not ask (Claude Code sends its caller's
+    model): the decision applies;
+  - ``within-tiers``: the asked tier is one the agent may use: the decision applies;
+  - ``floor``: the asked tier is below the agent's weakest tier: raised to the routed tier
+    (quality first: a client never takes a security agent below its floor);
+  - ``ceiling``: the asked tier is above the agent's strongest tier: brought to the routed
+    tier (the policy says the work needs no more);
+  - ``outside``: the asked model's tier is unknown (a model the registry lacks) or sits between
+    the agent's tiers: kept, and flagged;
+
+- ``not-routed``: agents the catalog does not know (``main``) keep their model.
 
 A request moved to another model is kept valid for it: ``max_tokens`` (and a thinking budget
 below it) is clamped to the target's output limit when the registry states one.
@@ -14,22 +30,33 @@ below it) is clamped to the target's output limit when the registry states one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ctxrouter.catalog.agent import Agent
 from ctxrouter.config import OverridePolicy
 from ctxrouter.models.registry import ModelInfo, ModelRegistry
+from ctxrouter.policy.tier import Tier
 from ctxrouter.routing.request import Decision
+
+# the Event's route_flag: the client's model was kept although the agent's policy disallows it
+BELOW_FLOOR = "below-floor"
+ABOVE_CEILING = "above-ceiling"
+OUTSIDE_TIERS = "outside-tiers"
 
 
 @dataclass(frozen=True, slots=True)
 class ModelChoice:
     model: str  # what goes upstream
     rewritten: bool  # differs from what the client asked for
-    reason: str  # one line: why this model
-    fallbacks: tuple[str, ...] = ()  # models to try when ``model`` keeps failing
+    reason: str  # one line: the rule, then why
+    rule: str = "not-routed"
+    flag: str | None = None  # set when a model outside the agent's tiers is kept
+
+    @property
+    def tier_routed(self) -> bool:
+        """The model is the policy's choice (so the agent's fallbacks may replace it)."""
+        return self.rewritten or self.rule == "agree"
 
 
 def choose(
@@ -39,40 +66,91 @@ def choose(
     decision: Decision | None,
     registry: ModelRegistry,
     override: OverridePolicy,
-    tier_models: Mapping[Any, str],
 ) -> ModelChoice:
     """The model for one request (``decision`` is ``None`` for agents the catalog lacks)."""
     if agent is None or decision is None:
-        return ModelChoice(asked, False, "agent not in the catalog: the client's model")
+        return ModelChoice(asked, False, "not-routed: agent not in the catalog: the client's model")
     info = registry.find(asked)
     asked_tier = info.tier if info is not None else None
-    why = _why(decision)
-    if decision.model == asked:
-        return ModelChoice(asked, False, f"policy agrees with the client: {why}")
+    why = decision.why
     allowed = agent.policy.allowed_tiers
+    place = _place(asked_tier, allowed)
+    if decision.model == asked:
+        return ModelChoice(
+            asked, False, f"agree: the policy picks the client's model: {why}", "agree"
+        )
+    moved = f"{asked} -> {decision.model}: {why}"
     if override is OverridePolicy.NEVER:
-        return ModelChoice(asked, False, f"override=never; policy would pick {decision.model}")
-    outside = asked_tier is None or asked_tier not in allowed
-    if override is OverridePolicy.WITHIN_TIERS and outside and not agent.inherits_model:
-        shown = asked_tier.value if asked_tier is not None else "unknown tier"
+        flag = None if place == "within" else _FLAGS[place]
+        note = f" ({_describe(asked, asked_tier, agent, allowed, place)})" if flag else ""
         return ModelChoice(
             asked,
             False,
-            f"client asked for {asked} ({shown}), outside {agent.name}'s tiers "
-            f"({', '.join(t.value for t in allowed)}): kept",
+            f"never: override=never kept {asked}{note}; the policy would pick {decision.model}",
+            "never",
+            flag,
         )
-    fallbacks = tuple(
-        model
-        for tier in agent.policy.fallbacks
-        if (model := tier_models.get(tier)) is not None and model != decision.model
+    if override is OverridePolicy.ALWAYS:
+        return ModelChoice(decision.model, True, f"always: {moved}", "always")
+    if agent.inherits_model:
+        return ModelChoice(decision.model, True, f"inherit: {moved}", "inherit")
+    if place == "within":
+        return ModelChoice(decision.model, True, f"within-tiers: {moved}", "within-tiers")
+    if place == "below" and agent.policy.preference is not None:
+        floor = min(allowed)
+        return ModelChoice(
+            decision.model,
+            True,
+            f"floor: {asked} ({_tier(asked_tier)}) is below {agent.name}'s floor ({floor}): "
+            f"raised to {decision.model}: {why}",
+            "floor",
+        )
+    if place == "above" and agent.policy.preference is not None:
+        return ModelChoice(
+            decision.model,
+            True,
+            f"ceiling: {asked} ({_tier(asked_tier)}) is above {agent.name}'s tiers "
+            f"({_tiers(allowed)}): brought to {decision.model}: {why}",
+            "ceiling",
+        )
+    return ModelChoice(
+        asked,
+        False,
+        f"outside: {_describe(asked, asked_tier, agent, allowed, place)}: kept",
+        "outside",
+        _FLAGS.get(place, OUTSIDE_TIERS),
     )
-    return ModelChoice(decision.model, True, f"{asked} -> {decision.model}: {why}", fallbacks)
 
 
-def _why(decision: Decision) -> str:
-    changed = [step.reason for step in decision.trace if step.changed]
-    last = decision.trace[-1].reason if decision.trace else "policy"
-    return "; ".join(changed) if changed else last
+_FLAGS = {"below": BELOW_FLOOR, "above": ABOVE_CEILING, "between": OUTSIDE_TIERS}
+
+
+def _place(tier: Tier | None, allowed: tuple[Tier, ...]) -> str:
+    """Where ``tier`` stands against ``allowed``: within, below, above, between, unknown."""
+    if tier is None or not allowed:
+        return "unknown"
+    if tier in allowed:
+        return "within"
+    if tier < min(allowed):
+        return "below"
+    if tier > max(allowed):
+        return "above"
+    return "between"
+
+
+def _describe(
+    asked: str, tier: Tier | None, agent: Agent, allowed: tuple[Tier, ...], place: str
+) -> str:
+    where = {"below": "below", "above": "above"}.get(place, "outside")
+    return f"{asked} ({_tier(tier)}) is {where} {agent.name}'s tiers ({_tiers(allowed)})"
+
+
+def _tier(tier: Tier | None) -> str:
+    return tier.value if tier is not None else "unknown tier"
+
+
+def _tiers(tiers: tuple[Tier, ...]) -> str:
+    return ", ".join(t.value for t in tiers) or "none"
 
 
 def adapt_body(body: dict[str, Any], target: ModelInfo | None) -> dict[str, Any]:
@@ -90,4 +168,11 @@ def adapt_body(body: dict[str, Any], target: ModelInfo | None) -> dict[str, Any]
     return adapted
 
 
-__all__ = ["ModelChoice", "adapt_body", "choose"]
+__all__ = [
+    "ABOVE_CEILING",
+    "BELOW_FLOOR",
+    "OUTSIDE_TIERS",
+    "ModelChoice",
+    "adapt_body",
+    "choose",
+]

@@ -1,52 +1,22 @@
-"""Reading token usage out of Anthropic Messages answers: a JSON body or an SSE stream.
+"""Reading token usage out of Anthropic Messages answers as they pass through the gateway: a
+JSON body or an SSE stream.
 
 The stream parser is fed the raw bytes as they pass through the gateway (in chunks that may
-split lines or events anywhere) and never changes them. Usage comes from ``message_start``
-(input and cache tokens) and ``message_delta`` (output tokens; newer API versions repeat the
-cumulative input and cache counts there, which then win). Cache writes are split 5-minute /
-1-hour from ``usage.cache_creation``; without the split every write counts as 5-minute.
+split lines or events anywhere) and never changes them. The ``usage`` objects it finds are
+read by :mod:`ctxrouter.models.usage`, with the same rules as every other reader:
+``message_start`` gives the input and cache counts, ``message_delta`` the output count (newer
+API versions repeat the cumulative input and cache counts there, which then win).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
-from ctxrouter.models.pricing import Usage
+from ctxrouter.models.usage import StreamEvent, Usage, merge_stream_usage, parse_usage
 
 # the events that carry usage, the end, or an error (an event without a name is read too)
 _WANTED = frozenset({b"message_start", b"message_delta", b"message_stop", b"error"})
-_COUNTS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_creation_input_tokens",
-    "cache_read_input_tokens",
-)
-
-
-def usage_from_json(raw: Mapping[str, Any]) -> Usage:
-    """Our :class:`Usage` from an API ``usage`` object (missing or null counts are 0)."""
-
-    def count(key: str, source: Mapping[str, Any] = raw) -> int:
-        value = source.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-    created = count("cache_creation_input_tokens")
-    split = raw.get("cache_creation")
-    if isinstance(split, Mapping):
-        five_min = count("ephemeral_5m_input_tokens", split)
-        one_hour = count("ephemeral_1h_input_tokens", split)
-    else:
-        five_min, one_hour = created, 0
-    five_min += max(0, created - five_min - one_hour)  # tokens the split leaves out
-    return Usage(
-        input_tokens=count("input_tokens"),
-        output_tokens=count("output_tokens"),
-        cache_creation_5m_tokens=five_min,
-        cache_creation_1h_tokens=one_hour,
-        cache_read_tokens=count("cache_read_input_tokens"),
-    )
 
 
 def usage_from_body(body: bytes) -> Usage | None:
@@ -56,7 +26,7 @@ def usage_from_body(body: bytes) -> Usage | None:
     except ValueError:
         return None
     usage = payload.get("usage") if isinstance(payload, dict) else None
-    return usage_from_json(usage) if isinstance(usage, dict) else None
+    return parse_usage(usage) if isinstance(usage, dict) else None
 
 
 class StreamUsage:
@@ -74,7 +44,7 @@ class StreamUsage:
 
     @property
     def usage(self) -> Usage:
-        return usage_from_json(self._usage)
+        return parse_usage(self._usage)
 
     def feed(self, chunk: bytes) -> None:
         self._buffer += chunk
@@ -116,9 +86,9 @@ class StreamUsage:
             if isinstance(message, dict):
                 model = message.get("model")
                 self.response_model = model if isinstance(model, str) else None
-                self._merge(message.get("usage"), keep_output=False)
+                self._merge(message.get("usage"), "message_start")
         elif kind == "message_delta":
-            self._merge(payload.get("usage"), keep_output=True)
+            self._merge(payload.get("usage"), "message_delta")
         elif kind == "message_stop":
             self.stopped = True
         elif kind == "error":
@@ -126,17 +96,10 @@ class StreamUsage:
             found = error.get("type") if isinstance(error, dict) else None
             self.error_type = found if isinstance(found, str) else "error"
 
-    def _merge(self, usage: Any, *, keep_output: bool) -> None:
-        if not isinstance(usage, dict):
-            return
-        self.seen_usage = True
-        for key, value in usage.items():
-            if value is None:
-                continue
-            if key == "output_tokens" and not keep_output:
-                continue  # message_start's output count is a placeholder
-            if key in _COUNTS or key == "cache_creation":
-                self._usage[key] = value
+    def _merge(self, usage: Any, event: StreamEvent) -> None:
+        if isinstance(usage, dict):
+            self.seen_usage = True
+            self._usage = merge_stream_usage(self._usage, usage, event=event)
 
 
-__all__ = ["StreamUsage", "usage_from_body", "usage_from_json"]
+__all__ = ["StreamUsage", "usage_from_body"]

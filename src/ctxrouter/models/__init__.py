@@ -1,6 +1,11 @@
-"""Model ids, tiers and dated prices; pricing a request's token usage."""
+"""Model ids, tiers and dated prices; a request's token usage and its price.
 
-from ctxrouter.models.pricing import Cost, Modifier, Quote, Usage, price_usage, quote_usage
+``usage`` reads the API's usage objects, ``registry`` holds the models and their prices,
+``pricing`` is the price formula and one request priced in full, ``bulk_pricing`` the
+importers' fast path to the same totals.
+"""
+
+from ctxrouter.models.pricing import Cost, Modifier, Quote, price_usage, quote_usage
 from ctxrouter.models.registry import (
     LongContextRates,
     ModelInfo,
@@ -13,6 +18,7 @@ from ctxrouter.models.registry import (
     parse_price_table,
     shipped_models_path,
 )
+from ctxrouter.models.usage import Usage, parse_usage
 
 __all__ = [
     "Cost",
@@ -28,6 +34,7 @@ __all__ = [
     "load_price_table",
     "normalise_model_id",
     "parse_price_table",
+    "parse_usage",
     "price_usage",
     "quote_usage",
     "shipped_models_path",

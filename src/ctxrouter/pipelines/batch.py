@@ -115,7 +115,6 @@ class BatchSummary:
         self.cost.merge(rep.cost)
 
     def to_dict(self) -> dict[str, Any]:
-        c = self.cost
         return {
             "pipeline": self.pipeline,
             "tasks": self.total,
@@ -128,12 +127,7 @@ class BatchSummary:
             "errors": self.errors,
             "escalations": self.escalations,
             "fallbacks": self.fallbacks,
-            "cost_usd": round(c.actual, 6),
-            "all_sonnet_usd": round(c.all_sonnet, 6),
-            "all_opus_usd": round(c.all_opus, 6),
-            "unpriced_calls": c.unpriced,
-            "savings_vs_all_sonnet_pct": c.savings_vs_all_sonnet_pct,
-            "savings_vs_all_opus_pct": c.savings_vs_all_opus_pct,
+            **self.cost.to_dict(),
             "results": str(self.results) if self.results else None,
         }
 

@@ -11,10 +11,8 @@ from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from ctxrouter.catalog.catalog import Catalog
-from ctxrouter.datafile import data_file_error, parse_yaml, yaml_line
+from ctxrouter.datafile import parse_data_file, yaml_line
 from ctxrouter.errors import ConfigError, Problem, did_you_mean
 from ctxrouter.pipelines.spec import PipelineSpec
 
@@ -25,11 +23,7 @@ def builtin_pipeline_dir() -> Path:
 
 def parse_pipeline(text: str, where: Path, catalog: Catalog) -> PipelineSpec:
     """Validate a pipeline's text; raises :class:`ConfigError` listing every problem."""
-    raw = parse_yaml(text, where)
-    try:
-        spec = PipelineSpec.model_validate(raw)
-    except ValidationError as exc:
-        raise data_file_error(exc, text, where, []) from None
+    spec = parse_data_file(text, where, PipelineSpec)
     problems = list(_semantic_problems(spec, catalog, text, where))
     if problems:
         head = f"{len(problems)} problem(s) in pipeline {where}:"

@@ -58,6 +58,17 @@ class CostTally:
         self.all_opus += other.all_opus
         self.unpriced += other.unpriced
 
+    def to_dict(self) -> dict[str, Any]:
+        """The cost fields of a report's JSON (a run's or a batch's)."""
+        return {
+            "cost_usd": round(self.actual, 6),
+            "all_sonnet_usd": round(self.all_sonnet, 6),
+            "all_opus_usd": round(self.all_opus, 6),
+            "unpriced_calls": self.unpriced,
+            "savings_vs_all_sonnet_pct": self.savings_vs_all_sonnet_pct,
+            "savings_vs_all_opus_pct": self.savings_vs_all_opus_pct,
+        }
+
     @property
     def savings_vs_all_sonnet_pct(self) -> float | None:
         return _rounded_savings(self.actual, self.all_sonnet)
@@ -85,7 +96,6 @@ class PipelineReport:
     steps: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        c = self.cost
         return {
             "pipeline": self.pipeline,
             "task_id": self.task_id,
@@ -98,12 +108,7 @@ class PipelineReport:
             "escalations": self.escalations,
             "fallbacks": self.fallbacks,
             "tokens": self.usage.model_dump(),
-            "cost_usd": round(c.actual, 6),
-            "all_sonnet_usd": round(c.all_sonnet, 6),
-            "all_opus_usd": round(c.all_opus, 6),
-            "unpriced_calls": c.unpriced,
-            "savings_vs_all_sonnet_pct": c.savings_vs_all_sonnet_pct,
-            "savings_vs_all_opus_pct": c.savings_vs_all_opus_pct,
+            **self.cost.to_dict(),
             "claimed_savings_vs_all_sonnet_pct": self.claimed_savings_pct,
             "steps": self.steps,
         }

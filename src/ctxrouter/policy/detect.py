@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from ctxrouter.datafile import data_file_error, parse_yaml, read_data_file
+from ctxrouter.datafile import load_data_file
 from ctxrouter.policy.matrix import Characteristic
 
 DETECTION_FILE = "detection.yaml"
@@ -309,10 +309,5 @@ class Detector:
 
 def load_detector(path: Path | str | None = None) -> Detector:
     """Read, validate and compile a detection file; ``None`` reads the one shipped."""
-    text, where = read_data_file(path, DETECTION_FILE)
-    raw = parse_yaml(text, where)
-    try:
-        rules = DetectionRules.model_validate(raw)
-    except ValidationError as exc:
-        raise data_file_error(exc, text, where, [c.value for c in Characteristic]) from None
-    return Detector(rules)
+    known = [c.value for c in Characteristic]
+    return Detector(load_data_file(path, DETECTION_FILE, DetectionRules, known))

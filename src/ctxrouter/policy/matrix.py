@@ -20,9 +20,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from ctxrouter.datafile import data_file_error, parse_yaml, read_data_file
+from ctxrouter.datafile import load_data_file
 from ctxrouter.policy.tier import Tier
 
 MATRIX_FILE = "decision_matrix.yaml"
@@ -161,9 +161,4 @@ def score(characteristics: Iterable[Characteristic], matrix: DecisionMatrix) -> 
 
 def load_decision_matrix(path: Path | str | None = None) -> DecisionMatrix:
     """Read and validate a matrix file; ``None`` reads the one shipped with ctxrouter."""
-    text, where = read_data_file(path, MATRIX_FILE)
-    raw = parse_yaml(text, where)
-    try:
-        return DecisionMatrix.model_validate(raw)
-    except ValidationError as exc:
-        raise data_file_error(exc, text, where, [c.value for c in Characteristic]) from None
+    return load_data_file(path, MATRIX_FILE, DecisionMatrix, [c.value for c in Characteristic])

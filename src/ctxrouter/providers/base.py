@@ -7,10 +7,12 @@ same registry as plugins (the ``ctxrouter.providers`` entry-point group).
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
 
-from ctxrouter.models.pricing import Usage
+from ctxrouter.models.usage import Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +75,22 @@ class Provider(Protocol):
     async def complete(self, call: ModelCall) -> ModelResponse: ...
 
     async def aclose(self) -> None: ...
+
+
+class ClosesOnExit(abc.ABC):
+    """``async with`` for what has an ``aclose`` (a provider, the runtime): the block gives
+    the object and closes it on exit."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

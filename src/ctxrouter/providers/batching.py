@@ -26,11 +26,10 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ctxrouter.errors import ConfigError, ProviderError
-from ctxrouter.providers.base import ModelCall, ModelResponse, Provider
+from ctxrouter.providers.base import ClosesOnExit, ModelCall, ModelResponse, Provider
 
 MAX_BATCH_REQUESTS = 100_000  # the Message Batches API's limit per batch
 
@@ -64,7 +63,7 @@ class _Waiting:
     queued_at: float  # perf_counter
 
 
-class MessageBatcher:
+class MessageBatcher(ClosesOnExit):
     """A :class:`~ctxrouter.providers.base.Provider` that answers ``complete`` through
     Message Batches of the wrapped ``provider`` (which it owns: ``aclose`` closes it).
 
@@ -144,17 +143,6 @@ class MessageBatcher:
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._provider.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # -- internals ----------------------------------------------------------------------
 

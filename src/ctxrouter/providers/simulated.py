@@ -13,8 +13,8 @@ self-assessment as the last line::
     CONFIDENCE: 0.83
 
 ``CONFIDENCE: `` is followed by a number from 0 to 1 with two decimals (regex
-``^CONFIDENCE: (0\\.\\d\\d|1\\.00)$`` on the last line), the format that
-:func:`ctxrouter.execution.confidence.split_confidence` parses. "Success" is the quality of the
+``^CONFIDENCE: (0\\.\\d\\d|1\\.00)$`` on the last line), the self-assessment line the
+executor asks real models for and reads back. "Success" is the quality of the
 answer, not an HTTP outcome: a right answer rates itself in ``confidence.success_min..max``
 (shipped: 0.75-0.99), a wrong one in ``confidence.failure_min..max`` (shipped: 0.15-0.65, below
 the usual 0.7 threshold).
@@ -39,12 +39,12 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ctxrouter.clock import Clock, RealClock
-from ctxrouter.datafile import data_file_error, parse_yaml, read_data_file
+from ctxrouter.datafile import load_data_file
 from ctxrouter.errors import (
     APITimeoutError,
     ConfigError,
@@ -54,7 +54,7 @@ from ctxrouter.errors import (
     RateLimitError,
     did_you_mean,
 )
-from ctxrouter.models.pricing import Usage
+from ctxrouter.models.usage import Usage
 from ctxrouter.policy.tier import TIERS, Tier
 from ctxrouter.providers.base import ModelCall, ModelResponse
 
@@ -72,10 +72,16 @@ Seconds = Annotated[float, Field(gt=0)]
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    # (low, high) field pairs of a range: low must not exceed high
+    ranges: ClassVar[tuple[tuple[str, str], ...]] = ()
 
-def _ordered(lo: float, hi: float, what: str) -> None:
-    if lo > hi:
-        raise ValueError(f"{what}_min ({lo}) must not exceed {what}_max ({hi})")
+    @model_validator(mode="after")
+    def _ranges_ordered(self) -> Self:
+        for low, high in self.ranges:
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo > hi:
+                raise ValueError(f"{low} ({lo}) must not exceed {high} ({hi})")
+        return self
 
 
 class TierLatency(_Frozen):
@@ -119,10 +125,7 @@ class ErrorModel(_Frozen):
     retry_after_max_s: Annotated[int, Field(ge=0)]
     latency_s: Annotated[float, Field(ge=0)]
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
-        _ordered(self.retry_after_min_s, self.retry_after_max_s, "retry_after")
-        return self
+    ranges = (("retry_after_min_s", "retry_after_max_s"),)
 
 
 class CacheModel(_Frozen):
@@ -130,10 +133,7 @@ class CacheModel(_Frozen):
     read_fraction_min: Probability
     read_fraction_max: Probability
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
-        _ordered(self.read_fraction_min, self.read_fraction_max, "read_fraction")
-        return self
+    ranges = (("read_fraction_min", "read_fraction_max"),)
 
 
 class ConfidenceModel(_Frozen):
@@ -142,10 +142,10 @@ class ConfidenceModel(_Frozen):
     failure_min: Probability
     failure_max: Probability
 
+    ranges = (("success_min", "success_max"), ("failure_min", "failure_max"))
+
     @model_validator(mode="after")
-    def _check(self) -> Self:
-        _ordered(self.success_min, self.success_max, "success")
-        _ordered(self.failure_min, self.failure_max, "failure")
+    def _failures_below_successes(self) -> Self:
         if self.failure_max >= self.success_min:
             raise ValueError("failure_max must be below success_min, or failures look right")
         return self
@@ -166,9 +166,10 @@ class Calibration(_Frozen):
     categories: dict[str, str]
     default_profile: str
 
+    ranges = (("ttft_fraction_min", "ttft_fraction_max"),)
+
     @model_validator(mode="after")
-    def _check(self) -> Self:
-        _ordered(self.ttft_fraction_min, self.ttft_fraction_max, "ttft_fraction")
+    def _profiles_known(self) -> Self:
         wanted = [("default_profile", self.default_profile)]
         wanted += [(f"categories[{c!r}]", p) for c, p in self.categories.items()]
         for where, name in wanted:
@@ -184,12 +185,7 @@ def load_calibration(path: Path | str | None = None) -> Calibration:
 
     Raises :class:`ConfigError` naming the file, line and field of every problem.
     """
-    text, where = read_data_file(path, CALIBRATION_FILE)
-    raw = parse_yaml(text, where)
-    try:
-        return Calibration.model_validate(raw)
-    except ValidationError as exc:
-        raise data_file_error(exc, text, where, []) from None
+    return load_data_file(path, CALIBRATION_FILE, Calibration)
 
 
 # --- the sampling math: pure functions ---

@@ -56,6 +56,14 @@ class Decision:
         return self.matrix.strength
 
     @property
+    def why(self) -> str:
+        """The decision in one line: the reasons of the stages that moved the tier, else the
+        last stage's (what the gateway records and the hook tells Claude Code)."""
+        changed = [step.reason for step in self.trace if step.changed]
+        last = self.trace[-1].reason if self.trace else "policy"
+        return "; ".join(changed) if changed else last
+
+    @property
     def reasons(self) -> list[str]:
         """Human-readable reasons: what was detected, the scores, then each stage's say."""
         out = [explain(d) for d in self.detection.detections]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ctxrouter.catalog.catalog import Catalog
 from ctxrouter.config import Settings
@@ -18,6 +21,11 @@ from ctxrouter.policy.matrix import (
 from ctxrouter.policy.tier import Tier
 from ctxrouter.routing.request import Decision, RouteRequest, TraceStep
 from ctxrouter.routing.stages import RouteContext, Stage, default_stages
+
+if TYPE_CHECKING:
+    from ctxrouter.telemetry.store import Store
+
+log = logging.getLogger(__name__)
 
 
 class Router:
@@ -46,16 +54,49 @@ class Router:
         settings: Settings,
         catalog: Catalog | None = None,
         registry: ModelRegistry | None = None,
+        *,
+        store: Store | None = None,
+        read_store: bool = True,
+        now: float | None = None,
     ) -> Router:
-        """Build the default router: the configured catalog, registry and data files."""
-        from ctxrouter.catalog.loader import load_catalog
+        """The router every entry point uses (library, CLI, gateway, hook), built one way:
+        the catalog (default: :func:`~ctxrouter.catalog.discovery.discover_catalog`), the
+        registry's tier models, the shipped detection rules and matrix, and the stages
+        ``default``, ``conditions``, ``corrections``, ``quality``.
 
+        Corrections are read from ``store``, else (with ``read_store``) from the configured
+        store when there is one (a SQLite file that does not exist yet holds none); ``now``
+        (default: the current time) ends their window.
+        """
+        from ctxrouter.routing.corrections import (
+            CorrectionStage,
+            configured_corrections,
+            read_corrections,
+        )
+
+        if catalog is None:
+            from ctxrouter.catalog.discovery import discover_catalog
+
+            catalog, problems = discover_catalog(settings)
+            for problem in problems:
+                log.warning("agent file skipped: %s", problem)
         if registry is None:
             registry = ModelRegistry.load(settings)
-        return cls(
-            catalog if catalog is not None else load_catalog(settings),
-            registry.tier_map,
-        )
+        when = now if now is not None else time.time()
+        stats = {}
+        if store is not None:
+            stats = read_corrections(store, settings.runtime, when)
+        elif read_store:
+            stats = configured_corrections(settings, when)
+        corrections = CorrectionStage.from_settings(settings.runtime, stats)
+        return cls(catalog, registry.tier_map).with_stage(corrections, after="conditions")
+
+    def stage(self, name: str) -> Stage:
+        """The stage called ``name`` (``KeyError`` when there is none)."""
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(name)
 
     def with_stage(self, stage: Stage, *, after: str | None = None) -> Router:
         """A new router with ``stage`` inserted after the stage named ``after`` (default: last)."""

@@ -17,16 +17,15 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ctxrouter.analytics.percentiles import percentiles_of
 from ctxrouter.clock import VirtualClock
 from ctxrouter.config import Settings
-from ctxrouter.datafile import data_file_error, parse_yaml
-from ctxrouter.errors import ConfigError
+from ctxrouter.datafile import load_data_file
 from ctxrouter.execution.runtime import Runtime
 from ctxrouter.pipelines.engine import PipelineRun, PipelineRunner
 from ctxrouter.pipelines.loader import load_pipeline
@@ -37,6 +36,7 @@ from ctxrouter.telemetry.event import Outcome
 from ctxrouter.telemetry.sqlite import SQLiteStore
 
 DAY_S = 86_400.0
+PLAN_FILE = "fleet/strategy-month.yaml"  # under ctxrouter/data
 
 
 class TaskKind(BaseModel):
@@ -77,15 +77,7 @@ class FleetPlan(BaseModel):
 
 
 def load_plan(path: Path | None = None) -> FleetPlan:
-    where = path or Path(str(files("ctxrouter") / "data" / "fleet" / "strategy-month.yaml"))
-    try:
-        text = where.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {where}: {exc.strerror or exc}") from None
-    try:
-        return FleetPlan.model_validate(parse_yaml(text, where))
-    except ValidationError as exc:
-        raise data_file_error(exc, text, where, []) from None
+    return load_data_file(path, PLAN_FILE, FleetPlan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +107,15 @@ def plan_day(plan: FleetPlan, day: int, rng: random.Random) -> list[PlannedTask]
     return out
 
 
-def _pcts(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50": None, "p95": None, "p99": None}
-    values = sorted(values)
-
-    def at(p: float) -> float:
-        return round(values[min(len(values) - 1, int(p * len(values)))], 1)
-
-    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99)}
+def _pcts(values: list[float], unit_ms: float = 1.0) -> dict[str, float | None]:
+    """p50 / p95 / p99 of ``values`` (each ``unit_ms`` milliseconds), to 0.1, as ``ctxrouter
+    metrics`` reads them (:mod:`ctxrouter.analytics.percentiles`): the same events give the
+    same figures here and there."""
+    found = percentiles_of(v * unit_ms for v in values)
+    return {
+        name: None if value is None else round(value / unit_ms, 1)
+        for name, value in zip(("p50", "p95", "p99"), found, strict=True)
+    }
 
 
 @dataclass(slots=True)
@@ -230,7 +222,7 @@ class FleetSummary:
                     "savings_vs_all_sonnet_pct": p.cost.savings_vs_all_sonnet_pct,
                     "claimed_savings_vs_all_sonnet_pct": p.claimed,
                     "savings_vs_all_opus_pct": p.cost.savings_vs_all_opus_pct,
-                    "wall_s": _pcts(p.wall_s),
+                    "wall_s": _pcts(p.wall_s, unit_ms=1000.0),
                     "wall_s_mean": round(statistics.fmean(p.wall_s), 2) if p.wall_s else None,
                 }
                 for name, p in sorted(self.by_pattern.items())

@@ -3,6 +3,7 @@
 ::
 
     store = open_store(settings)  # PostgreSQL at settings.store_url, else SQLite
+    print(store_label(store))  # which one, for people: never a password
     with Recorder(store) as recorder:  # events are written off the hot path
         recorder.record(event)
     store.events(EventQuery(agent="code-reviewer", newest_first=True, limit=10))
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, overload
 
 from ctxrouter.errors import ConfigError
 from ctxrouter.telemetry.event import Event, Feedback, Outcome
+from ctxrouter.telemetry.location import DEFAULT_SCHEMA, is_postgres_url, store_label
 from ctxrouter.telemetry.recorder import Recorder
 from ctxrouter.telemetry.sqlite import SQLiteStore
 from ctxrouter.telemetry.store import EventQuery, Store
@@ -27,9 +29,6 @@ if TYPE_CHECKING:
     from ctxrouter.config import Settings
     from ctxrouter.telemetry.postgres import PostgresStore
 
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-DEFAULT_SCHEMA = "ctxrouter"
-
 
 @overload
 def open_store(where: Path) -> SQLiteStore: ...
@@ -37,37 +36,38 @@ def open_store(where: Path) -> SQLiteStore: ...
 
 @overload
 def open_store(
-    where: Settings | str, *, schema: str = DEFAULT_SCHEMA
+    where: Settings | Path | str, *, schema: str | None = None
 ) -> SQLiteStore | PostgresStore: ...
 
 
 def open_store(
-    where: Settings | Path | str, *, schema: str = DEFAULT_SCHEMA
+    where: Settings | Path | str, *, schema: str | None = None
 ) -> SQLiteStore | PostgresStore:
     """The store ``where`` says:
 
-    - ``Settings``: the PostgreSQL store at ``settings.store_url`` when it is set, else the
-      SQLite store at ``settings.database_path``;
+    - ``Settings``: the PostgreSQL store at ``settings.store_url`` (in ``settings.store_schema``)
+      when it is set, else the SQLite store at ``settings.database_path``;
     - a ``postgresql://`` (or ``postgres://``) URL: the PostgreSQL store there;
     - any other string, or a path: the SQLite store in that file (created, with its folders).
 
-    A PostgreSQL store keeps its tables in ``schema`` (created when missing).
+    A PostgreSQL store keeps its tables in ``schema`` (created when missing); by default the
+    settings' ``store_schema``, for a URL ``ctxrouter``. :func:`store_label` names the store.
     """
     if isinstance(where, Path):
         return SQLiteStore(where)
     if isinstance(where, str):
-        if where.startswith(POSTGRES_SCHEMES):
-            return _postgres(where, schema)
+        if is_postgres_url(where):
+            return _postgres(where, schema or DEFAULT_SCHEMA)
         return SQLiteStore(Path(where))
     if where.store_url is None:
         return SQLiteStore(where.database_path)
-    if not where.store_url.startswith(POSTGRES_SCHEMES):
+    if not is_postgres_url(where.store_url):
         scheme = where.store_url.partition("://")[0] or where.store_url
         raise ConfigError(
             f"store_url: {scheme!r} is not a store ctxrouter knows; give a PostgreSQL URL "
             "(postgresql://user@host:5432/dbname), or unset it to use the SQLite file"
         )
-    return _postgres(where.store_url, schema)
+    return _postgres(where.store_url, schema or where.store_schema)
 
 
 def _postgres(url: str, schema: str) -> PostgresStore:
@@ -100,4 +100,5 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "open_store",
+    "store_label",
 ]

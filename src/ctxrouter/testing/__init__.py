@@ -2,7 +2,12 @@
 own test suites can use them.
 
 - :mod:`ctxrouter.testing.fake_anthropic`: a fake Anthropic Messages API server on loopback,
-  with scripted, random and magic-model fault injection.
+  with scripted, random and magic-model fault injection; in a process of its own with
+  ``python -m ctxrouter.testing.fake_anthropic``.
+- :mod:`ctxrouter.testing.scripted`: a provider whose answers and failures are given in advance.
+
+What only ctxrouter's own suite needs (the pinned npm tools, ccusage, the Claude Code CLI
+driver) lives in its ``tests/harness/``.
 """
 
 from ctxrouter.testing.fake_anthropic import (

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ctxrouter.integrations.claude_code.transcripts import Response
+from ctxrouter.integrations.claude_code.responses import Response
 
 
 class Verdict(Enum):

@@ -14,7 +14,9 @@ and appends the error to ``hook.log`` in the data directory.
 Speed: this module imports only the standard library. The routing itself runs in a helper
 process (:mod:`.hookd`) that keeps the router loaded; the first call starts it and routes in
 this process (about 0.3 s), later calls ask it over a Unix socket (a few milliseconds on top
-of Python's start). ``CTXROUTER_HOOK_DAEMON=0`` routes in-process every time.
+of Python's start). ``CTXROUTER_HOOK_DAEMON=0`` routes in-process every time. The socket's
+name says which ctxrouter serves it (:func:`installed_version`), so an upgrade starts a new
+helper.
 """
 
 from __future__ import annotations
@@ -29,8 +31,6 @@ import time
 import traceback
 from pathlib import Path
 from typing import Any
-
-from ctxrouter import __version__
 
 CONNECT_TIMEOUT_S = 0.5
 REPLY_TIMEOUT_S = 5.0
@@ -47,10 +47,47 @@ def socket_path(env: dict[str, str] | None = None) -> Path:
         for k, v in env.items()
         if k in _ENV_KEYS or (k.startswith("CTXROUTER_") and not k.startswith("CTXROUTER_HOOK"))
     )
-    key = json.dumps([__version__, sys.executable, relevant]).encode()
-    digest = hashlib.sha256(key).hexdigest()[:16]
     base = env.get("XDG_RUNTIME_DIR") or env.get("TMPDIR") or "/tmp"
-    return Path(base) / f"ctxrouter-{os.getuid()}" / f"hook-{digest}.sock"
+    folder = Path(base) / f"ctxrouter-{os.getuid()}"
+    key = json.dumps([installed_version(folder), sys.executable, relevant]).encode()
+    digest = hashlib.sha256(key).hexdigest()[:16]
+    return folder / f"hook-{digest}.sock"
+
+
+def installed_version(folder: Path) -> str:
+    """``ctxrouter.__version__``, remembered in ``folder`` while the folders Python finds
+    installed distributions in (``sys.path``) stay as they are.
+
+    Reading it imports importlib.metadata, which takes longer than all of this module (it
+    would make every hook call about half as slow again). Installing, upgrading or removing a
+    distribution adds or removes entries in one of those folders, which changes its mtime: the
+    version is read again then (importlib.metadata keys its own cache on the same mtimes).
+    """
+    marks = [_mtime(entry) for entry in sys.path]
+    where = json.dumps([sys.executable, sys.path]).encode()
+    cache = folder / f"version-{hashlib.sha256(where).hexdigest()[:16]}.json"
+    with contextlib.suppress(OSError, ValueError):
+        saved = json.loads(cache.read_bytes())
+        if isinstance(saved, dict) and saved.get("marks") == marks:
+            version = saved.get("version")
+            if isinstance(version, str):
+                return version
+    import ctxrouter
+
+    version = ctxrouter.__version__
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+        temp.write_text(json.dumps({"marks": marks, "version": version}), encoding="utf-8")
+        temp.replace(cache)
+    return version
+
+
+def _mtime(entry: str) -> int | None:
+    try:
+        return Path(entry).stat().st_mtime_ns  # "": the working folder
+    except OSError:
+        return None
 
 
 def ask_helper(path: Path, request: dict[str, Any]) -> dict[str, Any] | None:
@@ -148,4 +185,4 @@ def log_error(text: str) -> None:
             out.write(f"{stamp} ctxrouter hook pre-tool-use failed:\n{text}\n")
 
 
-__all__ = ["decide", "main", "socket_path"]
+__all__ = ["decide", "installed_version", "main", "socket_path"]

@@ -45,9 +45,7 @@ def hook_output(event: Mapping[str, Any], router: Router) -> dict[str, Any] | No
         return None
     asked = tool_input.get("model")
     caller = event.get("agent_type")
-    why = "; ".join(step.reason for step in decision.trace if step.changed) or (
-        decision.trace[-1].reason if decision.trace else "policy"
-    )
+    why = decision.why
     context = f"ctxrouter routed subagent {subagent} to {alias}"
     if isinstance(asked, str) and asked != alias:
         context += f" (instead of {asked})"
@@ -64,15 +62,15 @@ def hook_output(event: Mapping[str, Any], router: Router) -> dict[str, Any] | No
 
 
 def build_router(cwd: Path | None, home: Path | None = None) -> Router:
-    """The router the hook uses: settings as configured, the catalog plus Claude Code's agent
-    folders for ``cwd`` (the session's working directory)."""
+    """The router the hook uses, built as every entry point builds it
+    (:meth:`Router.from_settings`): settings as configured, the agents found from ``cwd``
+    (the session's working directory), corrections from the configured store."""
+    from ctxrouter.catalog.discovery import discover_catalog
     from ctxrouter.config import Settings
-    from ctxrouter.gateway.agents import gateway_catalog
-    from ctxrouter.models.registry import ModelRegistry
 
     settings = Settings.load()
-    catalog, _problems = gateway_catalog(settings, cwd=cwd, home=home)
-    return Router.from_settings(settings, catalog, ModelRegistry.load(settings))
+    catalog, _problems = discover_catalog(settings, cwd=cwd, home=home)
+    return Router.from_settings(settings, catalog)
 
 
 __all__ = ["ALIASES", "build_router", "hook_output"]

@@ -35,24 +35,37 @@ MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 
 class RouterCache:
-    """One router per project directory, rebuilt when what it was built from changes."""
+    """One router per project directory, rebuilt when what it was built from changes; its
+    correction counts are re-read from the store every ``runtime.correction_refresh_s``, so
+    the hook decides as ``ctxrouter route`` does with the same feedback recorded."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
         self._lock = threading.Lock()
-        self._routers: dict[str, tuple[tuple[Any, ...], Router]] = {}
+        self._routers: dict[str, tuple[tuple[Any, ...], Router, float]] = {}
 
     def get(self, cwd: str | None) -> Router:
+        from ctxrouter.config import Settings
+        from ctxrouter.routing.corrections import CorrectionStage, configured_corrections
+
         folder = Path(cwd) if cwd else None
         key = str(folder)
         stamp = fingerprint(folder, self.home)
+        now = time.monotonic()
         with self._lock:
             cached = self._routers.get(key)
-            if cached is not None and cached[0] == stamp:
-                return cached[1]
-        router = build_router(folder, self.home)
+        if cached is not None and cached[0] == stamp:
+            router, read_at = cached[1], cached[2]
+            settings = Settings.load()
+            if now - read_at < settings.runtime.correction_refresh_s:
+                return router
+            stage = router.stage(CorrectionStage.name)
+            if isinstance(stage, CorrectionStage):
+                stage.update(configured_corrections(settings, time.time()))
+        else:
+            router = build_router(folder, self.home)
         with self._lock:
-            self._routers[key] = (stamp, router)
+            self._routers[key] = (stamp, router, now)
         return router
 
 
@@ -67,7 +80,6 @@ def fingerprint(cwd: Path | None, home: Path) -> tuple[Any, ...]:
         home / ".claude" / "agents",
         *([cwd / ".claude" / "agents"] if cwd is not None else []),
         *(Path(d).expanduser() for d in settings.agent_dirs),
-        *(Path(d).expanduser() for d in settings.gateway.agent_dirs),
     ]
     entries: list[Any] = [_stat(config)]
     for folder in folders:
@@ -91,11 +103,12 @@ class _Handler(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         self.server.touch()
         line = self.rfile.readline(MAX_REQUEST_BYTES)
+        stopping = False
         try:
             request = json.loads(line)
             if request.get("cmd") == "stop":
                 reply: dict[str, Any] = {"stopped": True}
-                threading.Thread(target=self.server.shutdown, daemon=True).start()
+                stopping = True
             elif request.get("cmd") == "ping":
                 reply = {"pid": os.getpid()}
             else:
@@ -106,6 +119,9 @@ class _Handler(socketserver.StreamRequestHandler):
             log.exception("hookd: request failed")
             reply = {"error": f"{type(exc).__name__}: {exc}"}
         self.wfile.write(json.dumps(reply).encode() + b"\n")
+        self.wfile.flush()
+        if stopping:  # after the reply is out: the process may end as soon as serving stops
+            threading.Thread(target=self.server.shutdown, daemon=True).start()
 
 
 class HookServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):

@@ -1,30 +1,35 @@
-"""Reading one transcript from where the last import stopped: its new lines, parsed. Runs in
-the importer's process, or in worker processes for large imports (:func:`read_files` is what
-they run: module-level, picklable arguments and results, nothing imported but the parser).
+"""Reading transcripts from where the last import stopped: their new lines, parsed. Runs in
+the importer's process, or in worker processes for large imports (:func:`worker_pool` decides;
+:func:`read_files` is what the workers run: module-level, picklable arguments and results,
+nothing imported but the parser).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
+from multiprocessing.pool import Pool
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
 
+from ctxrouter.integrations.claude_code.responses import COPY, Response, Skip
+from ctxrouter.integrations.claude_code.texts import user_turn
 from ctxrouter.integrations.claude_code.transcripts import (
-    COPY,
     USAGE_MARKER,
     LineParser,
-    Response,
-    Skip,
     looks_like_json_object,
     parse_line,
-    user_turn,
 )
 
 HEAD_BYTES: Final = 65536  # the first line is hashed up to this many bytes
+PARALLEL_FROM_BYTES: Final = 64 * 1024 * 1024  # worker processes read larger imports
+CHUNK_BYTES: Final = 8 * 1024 * 1024  # a worker's task
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,4 +178,51 @@ def worth_reading(lines: list[bytes]) -> list[int]:
     ]
 
 
-__all__ = ["HEAD_BYTES", "FileRead", "ReadJob", "read_file", "read_files", "sha_of_head"]
+def worker_pool(jobs: Sequence[ReadJob], workers: int | None) -> Pool | None:
+    """Worker processes that read and parse while this process matches and writes, when
+    there is much to read (``workers``: ``None``, one less than the CPUs, up to four, for
+    reads above :data:`PARALLEL_FROM_BYTES`; ``0``, none). Make it before any thread starts
+    (they are forked), and terminate it once done."""
+    if workers is None:
+        cpus = os.cpu_count() or 1
+        pending = sum(job.size - job.start for job in jobs)
+        workers = min(cpus - 1, 4) if pending >= PARALLEL_FROM_BYTES else 0
+    if workers < 1 or len(jobs) < 2:
+        return None
+    method = "fork" if sys.platform == "linux" else "spawn"  # fork: nothing re-imported
+    return multiprocessing.get_context(method).Pool(workers)
+
+
+def read_all(jobs: list[ReadJob], pool: Pool | None) -> Iterator[FileRead]:
+    """What each job's file holds, in order: read here, or by ``pool``'s workers."""
+    if pool is None:
+        yield from map(read_file, jobs)
+        return
+    for found in pool.imap(read_files, _chunks(jobs, CHUNK_BYTES)):
+        yield from found
+
+
+def _chunks(jobs: list[ReadJob], size: int) -> Iterator[list[ReadJob]]:
+    """Consecutive jobs in groups of about ``size`` bytes to read (a worker's task)."""
+    group: list[ReadJob] = []
+    weight = 0
+    for job in jobs:
+        group.append(job)
+        weight += job.size - job.start
+        if weight >= size:
+            yield group
+            group, weight = [], 0
+    if group:
+        yield group
+
+
+__all__ = [
+    "HEAD_BYTES",
+    "FileRead",
+    "ReadJob",
+    "read_all",
+    "read_file",
+    "read_files",
+    "sha_of_head",
+    "worker_pool",
+]

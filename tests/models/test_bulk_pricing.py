@@ -1,5 +1,5 @@
-"""The importers' pricer gives the registry's quotes, bit for bit, and says "unpriced" where the
-registry gives no cost."""
+"""The importers' bulk pricer gives the registry's quotes, bit for bit, and says "unpriced"
+where the registry gives no cost."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from ctxrouter.config import Settings
 from ctxrouter.models import ModelRegistry, Usage
-from ctxrouter.models.pricer import Pricer
+from ctxrouter.models.bulk_pricing import Pricer
 
 EPOCH = date(1970, 1, 1)
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxrouter.testing.fake_anthropic import FakeAnthropic, Fault, RecordedRequest
-from ctxrouter.testing.npm_tools import CLAUDE_CODE
+from tests.harness.npm_tools import CLAUDE_CODE
 
 CLAUDE_CODE_VERSION = CLAUDE_CODE.version
 SUBAGENT_MARK = "cc_is_subagent=true"

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ctxrouter.testing.claude_code import (
+from ctxrouter.testing.fake_anthropic import FakeAnthropic
+from tests.harness.claude_code import (
     CLAUDE_CODE_VERSION,
     SpawnSubagent,
     claude_version,
     is_subagent_request,
     run_claude,
 )
-from ctxrouter.testing.fake_anthropic import FakeAnthropic
 
 AGENT_BODY = "You are DOC-WRITER-7731, a documentation agent. Write one short paragraph."
 

@@ -20,7 +20,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from ctxrouter.testing.npm_tools import CCUSAGE
+from tests.harness.npm_tools import CCUSAGE
 
 CCUSAGE_VERSION = CCUSAGE.version
 
