@@ -14,6 +14,7 @@ from ctxrouter.errors import (
     OverloadedError,
     RateLimitError,
 )
+from ctxrouter.execution.attempts import AttemptEngine
 from ctxrouter.execution.executor import Executor, escalation_target
 from ctxrouter.execution.result import RunOptions
 from ctxrouter.execution.validators import CallableValidator, CommandValidator, JsonSchemaValidator
@@ -42,14 +43,10 @@ class Harness:
         self.events: list[Event] = []
         self.clock = VirtualClock()
         self.provider = ScriptedProvider()
-        self.executor = Executor(
-            router,
-            self.provider,
-            registry,
-            retry=RetrySettings.model_validate(retry),
-            sink=self.events.append,
-            clock=self.clock,
+        engine = AttemptEngine.from_settings(
+            RetrySettings.model_validate(retry), registry, clock=self.clock, sink=self.events.append
         )
+        self.executor = Executor(router, self.provider, engine)
 
 
 @pytest.fixture

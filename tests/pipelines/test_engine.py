@@ -8,7 +8,9 @@ import pytest
 from ctxrouter import Settings, load_catalog
 from ctxrouter.catalog import Catalog
 from ctxrouter.clock import VirtualClock
+from ctxrouter.config import RetrySettings
 from ctxrouter.errors import BadRequestError
+from ctxrouter.execution.attempts import AttemptEngine
 from ctxrouter.execution.executor import Executor
 from ctxrouter.execution.runtime import Runtime
 from ctxrouter.models.registry import ModelRegistry
@@ -54,7 +56,8 @@ def scripted_runner(
     clock = VirtualClock()
     provider.clock = clock
     router = Router(catalog, registry.tier_map)
-    return PipelineRunner(Executor(router, provider, registry, clock=clock), clock)
+    engine = AttemptEngine.from_settings(RetrySettings(), registry, clock=clock)
+    return PipelineRunner(Executor(router, provider, engine), clock)
 
 
 async def test_parallel_branch_overlaps_and_critical_path(

@@ -15,26 +15,20 @@ An answer is then judged: validators first, then the model's own confidence (see
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from dataclasses import replace
 
 from ctxrouter.catalog.agent import Agent
-from ctxrouter.clock import Clock, RealClock
-from ctxrouter.config import RetrySettings, RuntimeSettings
+from ctxrouter.config import RuntimeSettings
 from ctxrouter.errors import CtxRouterError
 from ctxrouter.execution.attempts import (
     AttemptEngine,
-    AttemptGuard,
     AttemptHandle,
     AttemptRun,
-    EventSink,
     attempt_options,
 )
-from ctxrouter.execution.breaker import CircuitBreaker
 from ctxrouter.execution.confidence import SELF_ASSESSMENT_INSTRUCTION, split_confidence
 from ctxrouter.execution.result import RunOptions, RunResult
 from ctxrouter.execution.validators import Verdict
-from ctxrouter.models.registry import ModelRegistry
 from ctxrouter.policy.tier import Tier
 from ctxrouter.providers.base import CallContext, Message, ModelCall, ModelResponse, Provider
 from ctxrouter.routing.request import Decision, RouteRequest
@@ -69,38 +63,20 @@ class Executor:
         self,
         router: Router,
         provider: Provider,
-        registry: ModelRegistry,
+        engine: AttemptEngine,
         *,
         runtime: RuntimeSettings | None = None,
-        retry: RetrySettings | None = None,
-        sink: EventSink | None = None,
-        clock: Clock | None = None,
-        breaker: CircuitBreaker | None = None,
         batch_provider: Provider | None = None,
         jitter_seed: int | None = None,
-        guards: Sequence[AttemptGuard] = (),
     ) -> None:
         self.router = router
+        self.provider = provider
+        self.engine = engine  # tries, retries, breaker, Events: shared with the gateway
+        self.runtime = runtime or RuntimeSettings()
+        self.batch_provider = batch_provider  # the Message Batches path, for batchable work
         # Backoff jitter is drawn per run: from its random id (decorrelated clients), or, for
         # reproducible simulations, from this seed and the request itself.
         self.jitter_seed = jitter_seed
-        self.provider = provider
-        self.batch_provider = batch_provider  # the Message Batches path, for batchable work
-        self.registry = registry
-        self.runtime = runtime or RuntimeSettings()
-        self.clock = clock or RealClock()
-        self.engine = AttemptEngine.from_settings(
-            retry or RetrySettings(),
-            registry,
-            clock=self.clock,
-            sink=sink,
-            breaker=breaker,
-            guards=guards,
-        )
-
-    @property
-    def breaker(self) -> CircuitBreaker:
-        return self.engine.breaker
 
     async def run(self, request: RouteRequest, options: RunOptions | None = None) -> RunResult:
         """Route ``request``, run it, judge the answer, escalate if needed; record everything."""

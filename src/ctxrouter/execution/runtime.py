@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from ctxrouter.catalog.catalog import Catalog
 from ctxrouter.catalog.discovery import discover_catalog
 from ctxrouter.clock import Clock, RealClock, VirtualClock
 from ctxrouter.config import Settings
+from ctxrouter.execution.attempts import AttemptEngine
 from ctxrouter.execution.executor import Executor
 from ctxrouter.execution.result import RunOptions, RunResult
 from ctxrouter.models.registry import ModelRegistry
@@ -28,36 +29,26 @@ from ctxrouter.providers.registry import create_provider
 from ctxrouter.routing.request import RouteRequest
 from ctxrouter.routing.router import Router
 from ctxrouter.telemetry import open_store
-from ctxrouter.telemetry.event import Event
 from ctxrouter.telemetry.recorder import Recorder
+from ctxrouter.telemetry.sink import event_sink
 from ctxrouter.telemetry.store import Store
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)
 class Runtime(ClosesOnExit):
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        catalog: Catalog,
-        registry: ModelRegistry,
-        router: Router,
-        provider: Provider,
-        store: Store,
-        recorder: Recorder,
-        executor: Executor,
-        clock: Clock,
-    ) -> None:
-        self.settings = settings
-        self.clock = clock
-        self.catalog = catalog
-        self.registry = registry
-        self.router = router
-        self.provider = provider
-        self.store = store
-        self.recorder = recorder
-        self.executor = executor
+    """The parts a run uses, built from the settings by :meth:`open`."""
+
+    settings: Settings
+    catalog: Catalog
+    registry: ModelRegistry
+    router: Router
+    provider: Provider
+    store: Store
+    recorder: Recorder
+    executor: Executor
+    clock: Clock
 
     @classmethod
     def open(
@@ -92,14 +83,8 @@ class Runtime(ClosesOnExit):
                 log.warning("agent file skipped: %s", problem)
         registry = registry or ModelRegistry.load(settings)
         store = store or open_store(settings)
-        rt = settings.runtime
         router = Router.from_settings(settings, catalog, registry, store=store, now=clock.now())
-        recorder = Recorder(store, flush_interval=rt.flush_interval_s)
-        sink: Callable[[Event], None] = recorder.record
-        if settings.telemetry.otel:
-            from ctxrouter.telemetry.otel import OtelSink, fan_out
-
-            sink = fan_out(recorder.record, OtelSink())
+        recorder, sink = event_sink(store, settings)
         batch_provider = None
         if batch:
             from ctxrouter.providers.batching import MessageBatcher
@@ -110,28 +95,13 @@ class Runtime(ClosesOnExit):
                 poll_interval_s=settings.providers.batch_poll_interval_s,
                 sleep=clock.sleep,
             )
+        engine = AttemptEngine.from_settings(settings.retry, registry, clock=clock, sink=sink)
         executor = Executor(
-            router,
-            provider,
-            registry,
-            runtime=rt,
-            retry=settings.retry,
-            sink=sink,
-            clock=clock,
-            batch_provider=batch_provider,
+            router, provider, engine, runtime=settings.runtime, batch_provider=batch_provider,
             jitter_seed=jitter_seed,
-        )
-        return cls(
-            settings,
-            catalog=catalog,
-            registry=registry,
-            router=router,
-            provider=provider,
-            store=store,
-            recorder=recorder,
-            executor=executor,
-            clock=clock,
-        )
+        )  # fmt: skip
+        parts = (catalog, registry, router, provider, store, recorder, executor, clock)
+        return cls(settings, *parts)
 
     async def run(self, request: RouteRequest, options: RunOptions | None = None) -> RunResult:
         return await self.executor.run(request, options)

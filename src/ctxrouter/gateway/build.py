@@ -79,11 +79,12 @@ def build_gateway(
     extra_routes = list(routes)
     if sink is None:
         from ctxrouter.dashboard.app import create_app, metrics_route
-        from ctxrouter.telemetry import Recorder, open_store, store_label
+        from ctxrouter.telemetry import open_store, store_label
+        from ctxrouter.telemetry.sink import event_sink
 
         store = open_store(settings)
-        recorder = Recorder(store, flush_interval=settings.runtime.flush_interval_s)
-        sink, label = recorder.record, store_label(store)
+        recorder, sink = event_sink(store, settings)
+        label = store_label(store)
         on_close.extend([recorder.close, store.close])  # flush what is queued, then close
         router = Router.from_settings(settings, catalog, registry, store=store)
         extra_routes += _dashboard_routes(create_app(store), metrics_route(store))
