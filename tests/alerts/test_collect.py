@@ -186,7 +186,7 @@ def test_now_defaults_to_just_after_the_newest_event(store: SQLiteStore, rules: 
     assert newest_event_time(store) == newest
     inputs = collect_inputs(store, rules.enabled)
     assert inputs.now == newest + AFTER_NEWEST_S
-    assert set(inputs.reports) == set(needs(rules.enabled))
+    assert set(inputs.reports) | set(inputs.route_flags) == set(needs(rules.enabled))
     (alert,) = evaluate(rules.enabled, inputs)
     assert alert.rule_id == "daily-cost-spike"
     assert alert.sample == 120  # the newest event is inside the last day's window
@@ -202,3 +202,22 @@ def test_a_moment_before_the_spike_is_quiet(store: SQLiteStore, rules: RuleSet) 
     """``now`` a day earlier judges the days before the spike."""
     store.write_events(fleet(Day(cost_per_answer=0.30)))
     assert evaluate(rules.enabled, collect_inputs(store, rules.enabled, now=T_END - DAY)) == []
+
+
+def test_a_model_kept_outside_an_agents_policy_is_named(store: SQLiteStore, rules: RuleSet) -> None:
+    """The gateway flags a client's model it kept outside the agent's tiers (override=never);
+    the shipped rule names the agent."""
+    events = fleet(Day(cost_per_answer=0.01))
+    newest = max(e.ts for e in events)
+    flagged = [
+        replace(events[-1], event_id=f"flag-{i}", ts=newest - i, agent="security-auditor",
+                model="claude-haiku-5-5", route_flag="below-floor")
+        for i in range(2)
+    ]  # fmt: skip
+    store.write_events([*events, *flagged])
+    alerts = evaluate(rules.enabled, collect_inputs(store, rules.enabled))
+    (alert,) = [a for a in alerts if a.rule_id == "model-outside-policy"]
+    assert (alert.scope, alert.subject, alert.value) == ("agent", "security-auditor", 2)
+    assert alert.message.startswith("security-auditor: 2 request(s) in the last day ran on a")
+    before = evaluate(rules.enabled, collect_inputs(store, rules.enabled, now=newest - 2 * DAY))
+    assert not [a for a in before if a.rule_id == "model-outside-policy"]

@@ -129,6 +129,7 @@ def test_the_shipped_file_has_one_rule_per_strategy_default(rules: RuleSet) -> N
         "latency-p95-regression",
         "agent-escalation-rate",
         "fleet-fallback-rate",
+        "model-outside-policy",
     ]
     assert rules.renotify_after == 6 * 3600
     cost = rules.rule("daily-cost-spike")

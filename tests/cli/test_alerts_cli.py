@@ -120,7 +120,7 @@ def hook() -> Iterator[Hook]:
 def test_quiet_exits_0(app: typer.Typer, data_dir: Path, quiet_db: Path) -> None:
     result = runner.invoke(app, ["alerts", "check", "--db", str(quiet_db)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("no alerts: 6 rule(s) checked at 2026-09-23 18:30 UTC")
+    assert result.stdout.startswith("no alerts: 7 rule(s) checked at 2026-09-23 18:30 UTC")
 
 
 def test_firing_exits_1_and_prints_the_alert(
@@ -129,7 +129,7 @@ def test_firing_exits_1_and_prints_the_alert(
     result = runner.invoke(app, ["alerts", "check", "--db", str(firing_db)])
     assert result.exit_code == 1, result.output
     out = " ".join(result.stdout.split())
-    assert out.startswith("1 alert(s) firing: 6 rule(s) checked at 2026-09-23 18:30 UTC")
+    assert out.startswith("1 alert(s) firing: 7 rule(s) checked at 2026-09-23 18:30 UTC")
     assert "WARNING fleet-fallback-rate fleet" in out
     assert "20.0% of runs fell back to another model over the last day (100 runs)" in out
 
@@ -140,7 +140,7 @@ def test_json_shape(app: typer.Typer, data_dir: Path, firing_db: Path) -> None:
     data = json.loads(result.stdout)
     assert set(data) == {"alerts", "checked_rules", "now", "notifications", "store"}
     assert data["store"] == str(firing_db)
-    assert data["checked_rules"] == 6
+    assert data["checked_rules"] == 7
     assert data["now"] == "2026-09-23T18:30:00Z"  # just after the newest event
     (alert,) = data["alerts"]
     assert alert["rule"] == "fleet-fallback-rate"
@@ -155,7 +155,7 @@ def test_json_shape(app: typer.Typer, data_dir: Path, firing_db: Path) -> None:
     assert quiet.exit_code == 0, quiet.output
     assert json.loads(quiet.stdout) == {
         "alerts": [],
-        "checked_rules": 6,
+        "checked_rules": 7,
         "now": "2026-09-01T00:00:00Z",
         "notifications": {"sent": 0, "held": 0, "failures": []},
         "store": str(firing_db),

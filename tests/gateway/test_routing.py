@@ -205,3 +205,39 @@ def test_agent_files_given_to_the_gateway_are_recognised(
     )
     assert [e.agent for e in setup.events] == ["scribe", "python-pro"]
     assert [r.body["model"] for r in setup.fake.requests] == ["claude-haiku-5-5"] * 2
+
+
+AUDIT = "Audit the login handler for injection and secrets in logs."
+
+
+def test_a_client_below_a_security_agents_floor_is_raised(gateway: Setup) -> None:
+    post(
+        gateway,
+        model="claude-haiku-5-5",
+        text=AUDIT,
+        headers={"x-ctxrouter-agent": "security-auditor"},
+    )
+    assert gateway.fake.requests[-1].body["model"] == "claude-sonnet-5-5"
+    (event,) = gateway.events
+    assert (event.model, event.requested_model, event.route_flag) == (
+        "claude-sonnet-5-5",
+        "claude-haiku-5-5",
+        None,
+    )
+    assert (event.route_reason or "").startswith("floor: claude-haiku-5-5 (haiku) is below")
+
+
+def test_override_never_keeps_a_model_below_the_floor_and_flags_it(
+    start_gateway: StartGateway,
+) -> None:
+    setup = start_gateway(override=OverridePolicy.NEVER)
+    post(
+        setup,
+        model="claude-haiku-5-5",
+        text=AUDIT,
+        headers={"x-ctxrouter-agent": "security-auditor"},
+    )
+    assert setup.fake.requests[-1].body["model"] == "claude-haiku-5-5"
+    (event,) = setup.events
+    assert event.route_flag == "below-floor"
+    assert "below security-auditor's tiers (sonnet, opus)" in (event.route_reason or "")

@@ -41,6 +41,10 @@ SHIPPED: dict[str, tuple[str, str]] = {
         "d451f768bd9a8c3e5f6e315e5070347a704dc1fb1fe44f79f22b43766f451fec",
         "44a4b6483c2f2fbf4441b12979c670a3b9198cc62d7c0fc99eaaa72484aa96f9",
     ),
+    "m005_route_flag": (
+        "755b6c77779c8413fddc01753cf20f2d13fa834c475996886d337b093034b911",
+        "755b6c77779c8413fddc01753cf20f2d13fa834c475996886d337b093034b911",
+    ),
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from ctxrouter.alerts.evaluate import AlertInputs, Need, needs
+from ctxrouter.alerts.evaluate import ROUTE_FLAGS, AlertInputs, Need, needs
 from ctxrouter.alerts.rules import Rule
 from ctxrouter.analytics.metrics import MetricsReport, compute_metrics
 from ctxrouter.telemetry.store import Store
@@ -35,10 +35,24 @@ def default_now(store: Store) -> float:
 
 
 def collect_inputs(store: Store, rules: Iterable[Rule], *, now: float | None = None) -> AlertInputs:
-    """The metrics reports ``rules`` read, at ``now`` (default: :func:`default_now`)."""
+    """The reports ``rules`` read, at ``now`` (default: :func:`default_now`)."""
     at = default_now(store) if now is None else now
     reports: dict[Need, MetricsReport] = {}
+    flags: dict[Need, dict[str, int]] = {}
     for need in needs(rules):
         since, until = need.bounds(at)
-        reports[need] = compute_metrics(store, by=need.by, since=since, until=until)
-    return AlertInputs(now=at, reports=reports)
+        if need.what == ROUTE_FLAGS:
+            flags[need] = route_flags(store, since, until)
+        else:
+            reports[need] = compute_metrics(store, by=need.by, since=since, until=until)
+    return AlertInputs(now=at, reports=reports, route_flags=flags)
+
+
+def route_flags(store: Store, since: float, until: float) -> dict[str, int]:
+    """Requests per agent whose model the gateway kept outside the agent's policy."""
+    rows = store.query(
+        "SELECT COALESCE(agent, ''), COUNT(*) FROM events"
+        " WHERE route_flag IS NOT NULL AND ts >= ? AND ts < ? GROUP BY agent",
+        (since, until),
+    )
+    return {str(agent): int(count) for agent, count in rows}

@@ -24,6 +24,7 @@ from ctxrouter.alerts.rules import (
     LatencyRule,
     RateMetric,
     RateRule,
+    RouteFlagRule,
     Rule,
     Severity,
     TierShareRule,
@@ -33,7 +34,8 @@ from ctxrouter.analytics.metrics import GroupBy, GroupMetrics, MetricsReport
 
 FLEET = "fleet"  # the subject of a rule over the whole fleet
 Direction = Literal["above", "below"]
-Unit = Literal["usd", "fraction", "ms"]
+Unit = Literal["usd", "fraction", "ms", "count"]
+ROUTE_FLAGS = "route_flags"  # what a Need of a route_flag rule reads (not a metrics report)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ class Need:
     by: GroupBy | None
     ago: float
     span: float
+    what: str = "metrics"  # or ROUTE_FLAGS: flagged requests per agent
 
     def bounds(self, now: float) -> tuple[float, float]:
         """``(since, until)`` in epoch seconds; ``until`` is exclusive."""
@@ -59,6 +62,7 @@ class AlertInputs:
 
     now: float
     reports: Mapping[Need, MetricsReport] = field(default_factory=dict)
+    route_flags: Mapping[Need, Mapping[str, int]] = field(default_factory=dict)
 
     def report(self, need: Need) -> MetricsReport | None:
         return self.reports.get(need)
@@ -136,6 +140,8 @@ def format_value(value: float | None, unit: Unit) -> str:
         return f"${value:,.2f}" if abs(value) >= 0.01 or value == 0 else f"${value:.4f}"
     if unit == "fraction":
         return f"{value:.1%}"
+    if unit == "count":
+        return f"{value:,.0f}"
     return f"{value:,.0f} ms"
 
 
@@ -144,6 +150,8 @@ def format_value(value: float | None, unit: Unit) -> str:
 
 def _needs(rule: Rule) -> tuple[Need, ...]:
     """The window first, then the baseline (for a cost spike: one report per baseline window)."""
+    if isinstance(rule, RouteFlagRule):
+        return (Need("agent", 0.0, rule.window, ROUTE_FLAGS),)
     if isinstance(rule, CostSpikeRule):
         windows = range(1 + rule.baseline_windows)
         return tuple(Need(None, i * rule.window, rule.window) for i in windows)
@@ -154,8 +162,8 @@ def _needs(rule: Rule) -> tuple[Need, ...]:
     return window, Need(by, rule.window, rule.baseline)
 
 
-def _need_order(need: Need) -> tuple[str, float, float]:
-    return need.by or "", need.ago, need.span
+def _need_order(need: Need) -> tuple[str, str, float, float]:
+    return need.what, need.by or "", need.ago, need.span
 
 
 # ---- one evaluator per kind -------------------------------------------------------------------
@@ -266,7 +274,20 @@ def _against_baseline(compare: Comparison) -> Evaluator:
     return evaluate
 
 
+def _route_flag(rule: Rule, inputs: AlertInputs) -> Iterator[Alert]:
+    assert isinstance(rule, RouteFlagRule)
+    (need,) = _needs(rule)
+    for agent, count in inputs.route_flags.get(need, {}).items():
+        if count >= rule.min_requests:
+            yield _alert(
+                rule, inputs, need, scope="agent", subject=agent, metric="route_flagged",
+                unit="count", value=count, threshold=rule.min_requests - 1, direction="above",
+                baseline=None, sample=count,
+            )  # fmt: skip
+
+
 _EVALUATORS: dict[str, Evaluator] = {
+    "route_flag": _route_flag,
     "cost_spike": _cost_spike,
     "tier_share_rise": _against_baseline(_tier_share),
     "rate": _rate,

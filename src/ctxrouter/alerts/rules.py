@@ -13,7 +13,9 @@ Kinds (the shipped file documents each in full):
 - :class:`RateRule` (``rate``): a success, escalation, fallback or correction rate per group
   against a fixed threshold;
 - :class:`LatencyRule` (``latency_regression``): a latency percentile per group against that
-  group's own baseline.
+  group's own baseline;
+- :class:`RouteFlagRule` (``route_flag``): requests per agent on a model its policy does not
+  allow, which the gateway kept (and flagged).
 
 Durations are written ``90s``, ``30m``, ``24h``, ``7d``, ``2w`` (or a number of seconds) and held
 as seconds. A broken file is a :class:`~ctxrouter.errors.ConfigError` naming the file, the line
@@ -203,10 +205,20 @@ class LatencyRule(_ComparesWithBaseline):
     min_baseline_calls: int = Field(default=0, ge=0)
 
 
+class RouteFlagRule(_RuleBase):
+    """Requests whose model the gateway kept although the agent's policy does not allow it
+    (the Event's ``route_flag``: ``override = "never"``, or a model of no known tier), per
+    agent: at least ``min_requests`` in the window fire."""
+
+    kind: Literal["route_flag"]
+    min_requests: int = Field(default=1, ge=1)
+
+
 Rule = Annotated[
-    CostSpikeRule | TierShareRule | RateRule | LatencyRule, Field(discriminator="kind")
+    CostSpikeRule | TierShareRule | RateRule | LatencyRule | RouteFlagRule,
+    Field(discriminator="kind"),
 ]
-KINDS = ("cost_spike", "tier_share_rise", "rate", "latency_regression")
+KINDS = ("cost_spike", "tier_share_rise", "rate", "latency_regression", "route_flag")
 
 
 class RuleSet(BaseModel):

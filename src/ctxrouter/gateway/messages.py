@@ -178,6 +178,7 @@ class Messages:
             session_id=who.session_id,
             stream=message.stream,
             route_reason=choice.reason,
+            route_flag=choice.flag,
         )
 
 

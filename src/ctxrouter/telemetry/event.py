@@ -65,6 +65,7 @@ class Event:
     requested_model: str | None = None  # what the client asked for, when routing changed it
     route_reason: str | None = None  # why the router chose ``model`` (gateway rewrites)
     message_id: str | None = None  # the API's message id (``msg_...``), when known
+    route_flag: str | None = None  # a client's model kept outside the agent's tiers (gateway)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

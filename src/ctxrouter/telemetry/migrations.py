@@ -243,5 +243,9 @@ M004 = Migration(
     ),
 )
 
+# The gateway kept a client's model that the agent's policy does not allow (override=never, or
+# a model of no known tier): below-floor, above-ceiling or outside-tiers, so an alert names it.
+M005 = Migration("m005_route_flag", (AddColumn("events", Column("route_flag", TEXT)),))
+
 # In order; a migration's version is its position, from 1. Append only.
-MIGRATIONS: tuple[Migration, ...] = (M001, M002, M003, M004)
+MIGRATIONS: tuple[Migration, ...] = (M001, M002, M003, M004, M005)
