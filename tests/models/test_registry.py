@@ -87,7 +87,7 @@ def test_suffixes_price_as_the_base_id(settings: Settings, given: str, expected:
     registry = ModelRegistry.load(settings)
     assert registry.get(given).id == expected
     assert given in registry
-    cost = registry.cost(given, Usage(input_tokens=1_000_000), day=DAY)
+    cost = registry.quote(given, Usage(input_tokens=1_000_000), day=DAY).cost
     assert cost is not None
     assert cost.model_id == expected
 
@@ -124,7 +124,7 @@ def test_user_file_overrides_by_id_adds_models_and_tier_models_remaps(
     assert opus.source == "our negotiated price"
     assert opus.fast_multiplier is None  # the whole entry is replaced, not merged
     assert registry.origin("claude-opus-5-5") == (str(models_file), date(2026, 11, 20))
-    cost = registry.cost("claude-opus-5-5", Usage(input_tokens=1_000_000), day=DAY)
+    cost = registry.quote("claude-opus-5-5", Usage(input_tokens=1_000_000), day=DAY).cost
     assert cost is not None
     assert cost.total == pytest.approx(3.0)
 
@@ -142,7 +142,7 @@ def test_usage_of_a_model_without_prices_is_unpriced_not_zero(tmp_path: Path) ->
     assert not quote.priced
     assert quote.cost is None
     assert quote.unpriced_reason == "claude-internal-eval has no prices"
-    assert registry.cost("claude-internal-eval", usage, day=DAY) is None
+    assert registry.quote("claude-internal-eval", usage, day=DAY).cost is None
 
 
 def test_a_user_model_claiming_a_tier_takes_it_over(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ctxrouter.catalog.agent import Agent
 from ctxrouter.clock import Clock, RealClock
@@ -96,6 +96,16 @@ class AttemptRun:
     events: list[Event] = field(default_factory=list)
     failures: list[Attempt] = field(default_factory=list)
     attempts: int = 0  # attempts made (each reached ``send``)
+
+    @classmethod
+    def start(cls, run_id: str, rng: random.Random, **shared: Any) -> AttemptRun:
+        """A run whose every attempt's Event has the fields ``shared`` (agent, user, ...);
+        the engine fills in the rest per attempt (id, time, model, tier, number)."""
+        template = Event(
+            event_id="", ts=0.0, run_id=run_id, agent=shared.pop("agent", None), model="",
+            tier=None, outcome=Outcome.SUCCESS, **shared,
+        )  # fmt: skip
+        return cls(template, rng)
 
     @property
     def run_id(self) -> str:

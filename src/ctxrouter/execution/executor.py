@@ -131,29 +131,22 @@ class _Run:
             ex.batch_provider if options.batch and ex.batch_provider is not None else ex.provider
         )
         prompt = request.prompt or request.task
-        self.attempts = AttemptRun(
-            template=Event(
-                event_id="",
-                ts=0.0,
-                run_id=run_id,
-                agent=decision.agent,
-                model="",
-                tier=None,
-                outcome=Outcome.SUCCESS,
-                task_id=request.task_id,
-                pipeline=request.pipeline,
-                step=request.step,
-                category=self.agent.category if self.agent is not None else None,
-                provider=self.provider.name,
-                batch=self.provider is not ex.provider,
-                user=request.user,
-                experiment_arm=options.experiment_arm,
-                stream=options.stream,
-                prompt_chars=len(prompt),
-                prompt_sha256=sha256(prompt),
-                prompt_text=prompt if self.store_text else None,
-            ),
-            rng=rng,
+        self.attempts = AttemptRun.start(
+            run_id,
+            rng,
+            agent=decision.agent,
+            task_id=request.task_id,
+            pipeline=request.pipeline,
+            step=request.step,
+            category=self.agent.category if self.agent is not None else None,
+            provider=self.provider.name,
+            batch=self.provider is not ex.provider,
+            user=request.user,
+            experiment_arm=options.experiment_arm,
+            stream=options.stream,
+            prompt_chars=len(prompt),
+            prompt_sha256=sha256(prompt),
+            prompt_text=prompt if self.store_text else None,
         )
 
     @property

@@ -46,7 +46,7 @@ from ctxrouter.gateway.relay import MessageRequest, send_once
 from ctxrouter.gateway.upstream import Upstream
 from ctxrouter.routing.request import RouteRequest
 from ctxrouter.routing.router import Router
-from ctxrouter.telemetry.event import Event, Outcome, new_id
+from ctxrouter.telemetry.event import new_id
 
 CHOICE_CACHE_SIZE = 4096
 
@@ -97,7 +97,7 @@ class Messages:
             asked=asked,
             stream=body.get("stream") is True,
         )
-        run = AttemptRun(self.template(who, choice, message, user), self.rng)
+        run = self.start_run(who, choice, message, user)
 
         async def send(attempt: AttemptHandle) -> Response:
             return await send_once(self.upstream, self.engine.registry, message, attempt)
@@ -159,19 +159,15 @@ class Messages:
             options.insert(0, Option(choice.model, tier))
         return options
 
-    def template(
+    def start_run(
         self, who: Attribution, choice: ModelChoice, message: MessageRequest, user: str | None
-    ) -> Event:
-        """What every try of this request records alike."""
+    ) -> AttemptRun:
+        """The request's tries, with what every one of them records alike."""
         agent = self.router.catalog.get(who.agent)
-        return Event(
-            event_id="",
-            ts=0.0,
-            run_id=new_id(),
+        return AttemptRun.start(
+            new_id(),
+            self.rng,
             agent=who.agent,
-            model=choice.model,
-            tier=None,
-            outcome=Outcome.SUCCESS,
             category=agent.category or None if agent is not None else None,
             provider="gateway",
             user=user,

@@ -327,19 +327,6 @@ class ModelRegistry:
         model = self.find(model_id)
         return quote_usage(model_id, usage, model, day=day, batch=batch, us_only=us_only, fast=fast)
 
-    def cost(
-        self,
-        model_id: str,
-        usage: Usage,
-        *,
-        day: date,
-        batch: bool = False,
-        us_only: bool = False,
-        fast: bool = False,
-    ) -> Cost | None:
-        """The cost of a request, or ``None`` when it cannot be priced (see :meth:`quote`)."""
-        return self.quote(model_id, usage, day=day, batch=batch, us_only=us_only, fast=fast).cost
-
 
 __all__ = [
     "LongContextRates",
