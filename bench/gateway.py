@@ -3,9 +3,9 @@
 Every party runs in its own process on loopback: the fake Anthropic API
 (:class:`~ctxrouter.testing.fake_anthropic.FakeAnthropic`), the gateway (``build_gateway``
 from the settings under uvicorn with uvicorn's defaults, as ``ctxrouter serve`` runs it, its
-telemetry sink counting events), the LiteLLM proxy when installed (``sh bench/litellm_setup.sh``), and this
-process, the client (a lean HTTP/1.1 keep-alive client on asyncio streams, see
-:class:`Connection`). CPU time and RSS are read from ``/proc``.
+telemetry sink counting events), the LiteLLM proxy when installed
+(``sh bench/litellm_setup.sh``), and this process, the client (a lean HTTP/1.1 keep-alive
+client on asyncio streams, see :class:`Connection`). CPU time and RSS are read from ``/proc``.
 Prints one JSON object:
 
 ``latency``

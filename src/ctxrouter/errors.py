@@ -19,8 +19,11 @@ Every message says what was wrong, where, and what to do about it.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+import email.utils
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -292,6 +295,59 @@ def provider_error_for_status(status: int) -> type[ProviderError]:
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     return InternalServerError if status >= 500 else ProviderError
+
+
+def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms``, or ``retry-after`` (seconds or an HTTP date,
+    counted from ``now``, default the current time); ``None`` when absent or unreadable."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if (millis := lowered.get("retry-after-ms")) is not None:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def http_error(
+    status: int,
+    message: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    body: object = None,
+    request_id: str | None = None,
+    model: str | None = None,
+    provider: str | None = None,
+    error_type: str | None = None,
+) -> ProviderError:
+    """The :class:`ProviderError` for an HTTP error answer, built one way whoever saw it (the
+    SDK provider, the simulated one, the gateway): its class by ``status``, ``retry_after``
+    from the headers, the request id from them when not given."""
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    return provider_error_for_status(status)(
+        message,
+        status=status,
+        body=body,
+        headers=lowered,
+        request_id=request_id or lowered.get("request-id"),
+        retry_after=parse_retry_after(lowered),
+        model=model,
+        provider=provider,
+        error_type=error_type,
+    )
 
 
 @dataclass(frozen=True)

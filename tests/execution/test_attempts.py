@@ -85,11 +85,9 @@ def engine(registry: ModelRegistry, **retry: object) -> tuple[AttemptEngine, lis
 
 
 def new_run(user: str | None = None) -> AttemptRun:
-    template = Event(
-        event_id="", ts=0.0, run_id="run-1", agent="python-pro", model="", tier=None,
-        outcome=Outcome.SUCCESS, user=user, experiment_arm="B",
-    )  # fmt: skip
-    return AttemptRun(template, random.Random(1))
+    return AttemptRun.start(
+        "run-1", random.Random(1), agent="python-pro", user=user, experiment_arm="B"
+    )
 
 
 USAGE = Usage(input_tokens=1000, output_tokens=100)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -88,10 +88,11 @@ def attempt_options(
 class AttemptRun:
     """One run (or one gateway request) across its attempts.
 
-    ``template`` holds the fields every attempt's Event shares (``run_id``, agent, user, ...);
-    the engine fills in the rest per attempt."""
+    ``template`` holds the Event fields every attempt shares (``run_id``, agent, user, ...);
+    the engine adds the rest per attempt. (A mapping, not an Event: each attempt's Event is
+    built once, when it ends: a ``dataclasses.replace`` of its 45 fields costs ~9 µs.)"""
 
-    template: Event
+    template: dict[str, Any]
     rng: random.Random
     events: list[Event] = field(default_factory=list)
     failures: list[Attempt] = field(default_factory=list)
@@ -100,16 +101,13 @@ class AttemptRun:
     @classmethod
     def start(cls, run_id: str, rng: random.Random, **shared: Any) -> AttemptRun:
         """A run whose every attempt's Event has the fields ``shared`` (agent, user, ...);
-        the engine fills in the rest per attempt (id, time, model, tier, number)."""
-        template = Event(
-            event_id="", ts=0.0, run_id=run_id, agent=shared.pop("agent", None), model="",
-            tier=None, outcome=Outcome.SUCCESS, **shared,
-        )  # fmt: skip
-        return cls(template, rng)
+        the engine fills in the rest per attempt (id, time, model, tier, number). A name that
+        is not an Event field fails when the first Event is built."""
+        return cls({"run_id": run_id, "agent": None, **shared}, rng)
 
     @property
     def run_id(self) -> str:
-        return self.template.run_id
+        return str(self.template["run_id"])
 
     @property
     def failed_calls(self) -> int:
@@ -153,16 +151,16 @@ class AttemptHandle:
         self.number = run.attempts
         self.started = engine.clock.now()
         self.started_monotonic = time.perf_counter()
-        self.event = replace(
-            run.template,
-            event_id=new_id(),
-            ts=self.started,
-            model=option.model,
-            tier=option.tier.value if option.tier is not None else None,
-            attempt=self.number,
-            fallback_from=fallback_from,
-            escalated_from=escalated_from.value if escalated_from is not None else None,
-        )
+        self.fields: dict[str, Any] = {
+            **run.template,
+            "event_id": new_id(),
+            "ts": self.started,
+            "model": option.model,
+            "tier": option.tier.value if option.tier is not None else None,
+            "attempt": self.number,
+            "fallback_from": fallback_from,
+            "escalated_from": escalated_from.value if escalated_from is not None else None,
+        }
         self.emitted = False
 
     @property
@@ -172,18 +170,28 @@ class AttemptHandle:
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started_monotonic) * 1000.0
 
-    def answered(self, usage: Usage | None, *, model: str | None = None, **fields: object) -> Event:
+    def answered(self, usage: Usage | None, *, model: str | None = None, **fields: Any) -> Event:
         """The Event of an answer: ``usage`` priced at ``model`` (default: the attempt's) on
         the day the attempt started; not emitted yet (see :meth:`emit`)."""
-        event = replace(self.event, **fields)  # type: ignore[arg-type]
-        if usage is None:
-            return event
-        return event.with_usage(usage, self.engine.cost(model or self.model, usage, event))
+        values = {"outcome": Outcome.SUCCESS, **self.fields, **fields}
+        if usage is not None:
+            values.update(
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cache_creation_5m_tokens=usage.cache_creation_5m_tokens,
+                cache_creation_1h_tokens=usage.cache_creation_1h_tokens,
+                cache_read_tokens=usage.cache_read_tokens,
+                cost_usd=self.engine.cost(
+                    model or self.model, usage, values["ts"], values.get("batch", False)
+                ),
+            )
+        return Event(**values)
 
     def failed(self, error: ProviderError, **fields: object) -> Event:
         """Emit the Event of a failed attempt (``fields`` add to or correct what the error
         says: a stream's ``status_code`` 200, its ``ttft_ms``, ...)."""
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
+            **self.fields,
             "outcome": Outcome.ERROR,
             "error_type": error.kind,
             "status_code": error.status,
@@ -191,7 +199,7 @@ class AttemptHandle:
             "latency_ms": (self.engine.clock.now() - self.started) * 1000,
             **fields,
         }
-        event = replace(self.event, **values)  # type: ignore[arg-type]
+        event = Event(**values)
         self.emit(event)
         return event
 
@@ -272,10 +280,10 @@ class AttemptEngine:
             guards=guards,
         )
 
-    def cost(self, model: str, usage: Usage, event: Event) -> float | None:
-        """What ``usage`` cost on ``model`` the day ``event`` started (``None``: unpriced)."""
-        day = datetime.fromtimestamp(event.ts, UTC).date()
-        quote = self.registry.quote(model, usage, day=day, batch=event.batch)
+    def cost(self, model: str, usage: Usage, ts: float, batch: bool = False) -> float | None:
+        """What ``usage`` cost on ``model`` the day of ``ts`` (``None``: unpriced)."""
+        day = datetime.fromtimestamp(ts, UTC).date()
+        quote = self.registry.quote(model, usage, day=day, batch=batch)
         return quote.cost.total if quote.cost is not None else None
 
     async def run(

@@ -63,6 +63,7 @@ class Messages:
     max_body_bytes: int
     rng: random.Random
     _choices: OrderedDict[str, ModelChoice] = field(default_factory=OrderedDict)
+    _options: dict[tuple[str, str, bool], list[Option]] = field(default_factory=dict)
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -147,7 +148,17 @@ class Messages:
 
     def options(self, who: Attribution, choice: ModelChoice) -> list[Option]:
         """What to try: the chosen model, then (when it is the policy's choice) the agent's
-        fallback tiers' models, by the one rule the runtime uses too."""
+        fallback tiers' models, by the one rule the runtime uses too (remembered per agent
+        and model: the catalog and the tiers do not change while the gateway runs)."""
+        key = (who.agent, choice.model, choice.tier_routed)
+        options = self._options.get(key)
+        if options is None:
+            if len(self._options) >= CHOICE_CACHE_SIZE:
+                self._options.clear()
+            options = self._options[key] = self._plan(who, choice)
+        return options
+
+    def _plan(self, who: Attribution, choice: ModelChoice) -> list[Option]:
         registry = self.engine.registry
         info = registry.find(choice.model)
         tier = info.tier if info is not None else None

@@ -24,7 +24,7 @@ from ctxrouter.errors import (
     APIConnectionError,
     ProviderError,
     StreamError,
-    provider_error_for_status,
+    http_error,
 )
 from ctxrouter.execution.attempts import AttemptHandle
 from ctxrouter.gateway.decide import adapt_body
@@ -32,7 +32,6 @@ from ctxrouter.gateway.http import error_response, error_type_of, response_heade
 from ctxrouter.gateway.sse import StreamUsage, usage_from_body
 from ctxrouter.gateway.upstream import Upstream, UpstreamAnswer, UpstreamError
 from ctxrouter.models.registry import ModelRegistry
-from ctxrouter.providers.anthropic import parse_retry_after
 from ctxrouter.telemetry.event import Outcome
 
 
@@ -85,16 +84,11 @@ async def send_once(
         )
         attempt.emit(event)
         return Response(content, answer.status, headers=headers)
-    error = provider_error_for_status(answer.status)(
-        error_type_of(content) or f"HTTP {answer.status}",
-        status=answer.status,
-        body=content,
-        headers=headers,
-        request_id=request_id,
-        retry_after=parse_retry_after(answer.headers),
-        error_type=error_type_of(content),
-        model=attempt.model,
-    )
+    error_type = error_type_of(content)
+    error = http_error(
+        answer.status, error_type or f"HTTP {answer.status}", headers=headers, body=content,
+        request_id=request_id, model=attempt.model, error_type=error_type,
+    )  # fmt: skip
     attempt.failed(error, latency_ms=attempt.elapsed_ms(), requested_model=asked)
     raise error
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ctxrouter.config import Settings
 from ctxrouter.errors import ConfigError, UnknownModelError, did_you_mean
-from ctxrouter.models.pricing import Cost, Quote, quote_usage
+from ctxrouter.models.pricing import Quote, quote_usage
 from ctxrouter.models.usage import Usage
 from ctxrouter.policy.tier import TIERS, Tier
 

@@ -53,6 +53,7 @@ from ctxrouter.errors import (
     ProviderError,
     RateLimitError,
     did_you_mean,
+    http_error,
 )
 from ctxrouter.models.usage import Usage
 from ctxrouter.policy.tier import TIERS, Tier
@@ -450,20 +451,14 @@ def _api_error(kind: ErrorKind, outcome: Outcome, model: str) -> ProviderError:
     cls, error_type, api_message = _API_ERRORS[kind]
     body = {"type": "error", "error": {"type": error_type, "message": api_message}}
     headers = {"request-id": outcome.request_id}
-    retry_after: float | None = None
     if cls is RateLimitError:
-        retry_after = float(outcome.retry_after_s)
         headers["retry-after"] = str(outcome.retry_after_s)
-    return cls(
-        f"{model}: {cls.status} {error_type}: {api_message} (simulated)",
-        body=body,
-        headers=headers,
-        request_id=outcome.request_id,
-        retry_after=retry_after,
-        model=model,
-        provider=PROVIDER_NAME,
+    assert cls.status is not None
+    message = f"{model}: {cls.status} {error_type}: {api_message} (simulated)"
+    return http_error(
+        cls.status, message, headers=headers, body=body, model=model, provider=PROVIDER_NAME,
         error_type=error_type,
-    )
+    )  # fmt: skip
 
 
 __all__ = [

@@ -10,7 +10,8 @@
   :class:`~ctxrouter.errors.ProviderError` subclasses, and ``retry-after``.
 """
 
-from ctxrouter.providers.anthropic.errors import parse_retry_after, provider_error_from_sdk
+from ctxrouter.errors import parse_retry_after
+from ctxrouter.providers.anthropic.errors import provider_error_from_sdk
 from ctxrouter.providers.anthropic.messages import usage_from_sdk
 from ctxrouter.providers.anthropic.provider import DEFAULT_TIMEOUT_S, AnthropicProvider
 

@@ -16,10 +16,7 @@ reset before and in the middle of the body, first byte and next chunk too late).
 
 from __future__ import annotations
 
-import email.utils
-import time
 from collections.abc import Mapping
-from datetime import UTC
 from types import MappingProxyType
 
 import anthropic
@@ -29,7 +26,8 @@ from ctxrouter.errors import (
     APITimeoutError,
     ProviderError,
     StreamError,
-    provider_error_for_status,
+    http_error,
+    parse_retry_after,
 )
 
 PROVIDER = "anthropic"
@@ -81,62 +79,29 @@ def provider_error_from_sdk(exc: anthropic.APIError, *, model: str) -> ProviderE
 
 def _status_error(exc: anthropic.APIStatusError, model: str) -> ProviderError:
     headers = {k.lower(): v for k, v in exc.response.headers.items()}
-    status: int | None = exc.status_code
+    status, body, request_id = exc.status_code, exc.body, exc.request_id
     error_type = str(exc.type) if exc.type is not None else None
     detail = exc.api_message or str(exc)
-    where = f" (request id {exc.request_id})" if exc.request_id else ""
-    retry_after: float | None = None
-    cls: type[ProviderError]
-    if exc.status_code < 400:  # an `event: error` after a 200: the stream failed part-way
-        cls, status = StreamError, None
+    where = f" (request id {request_id})" if request_id else ""
+    if status < 400:  # an `event: error` after a 200: the stream failed part-way
         message = f"{model}: Anthropic stream failed with {error_type}: {detail}{where}"
-    else:
-        cls, retry_after = provider_error_for_status(exc.status_code), parse_retry_after(headers)
-        what_to_do = advice(status)
-        if status == 429:
-            what_to_do += (
-                f"; retry after {retry_after:g}s"
-                if retry_after is not None
-                else " without retry-after: a quota or spend limit, waiting will not help"
-            )
-        message = f"{model}: Anthropic answered {status} {error_type}: {detail}{where}"
-        message += f"; {what_to_do}"
-    return cls(
-        message,
-        status=status,
-        body=exc.body,
-        headers=headers,
-        request_id=exc.request_id,
-        retry_after=retry_after,
-        model=model,
-        provider=PROVIDER,
-        error_type=error_type,
-    )
+        return StreamError(
+            message, body=body, headers=headers, request_id=request_id, model=model,
+            provider=PROVIDER, error_type=error_type,
+        )  # fmt: skip
+    what_to_do = advice(status)
+    if status == 429:
+        retry_after = parse_retry_after(headers)
+        what_to_do += (
+            f"; retry after {retry_after:g}s"
+            if retry_after is not None
+            else " without retry-after: a quota or spend limit, waiting will not help"
+        )
+    message = f"{model}: Anthropic answered {status} {error_type}: {detail}{where}; {what_to_do}"
+    return http_error(
+        status, message, headers=headers, body=body, request_id=request_id, model=model,
+        provider=PROVIDER, error_type=error_type,
+    )  # fmt: skip
 
 
-def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms``, or ``retry-after`` (seconds or an HTTP date,
-    counted from ``now``, default the current time); ``None`` when absent or unreadable."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    if (millis := lowered.get("retry-after-ms")) is not None:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-__all__ = ["PROVIDER", "advice", "parse_retry_after", "provider_error_from_sdk"]
+__all__ = ["PROVIDER", "advice", "provider_error_from_sdk"]
