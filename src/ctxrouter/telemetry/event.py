@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -81,18 +81,6 @@ class Event:
             cache_creation_5m_tokens=self.cache_creation_5m_tokens,
             cache_creation_1h_tokens=self.cache_creation_1h_tokens,
             cache_read_tokens=self.cache_read_tokens,
-        )
-
-    def with_usage(self, usage: Usage, cost_usd: float | None) -> Event:
-        """This event with ``usage``'s token counts and their cost (``None``: unpriced)."""
-        return replace(
-            self,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_creation_5m_tokens=usage.cache_creation_5m_tokens,
-            cache_creation_1h_tokens=usage.cache_creation_1h_tokens,
-            cache_read_tokens=usage.cache_read_tokens,
-            cost_usd=cost_usd,
         )
 
 
