@@ -21,16 +21,21 @@ from ctxrouter.errors import ConfigError, InputError, Problem, did_you_mean
 M = TypeVar("M", bound=BaseModel)
 
 
+def read_text(path: Path | str, what: str = "file") -> str:
+    """The text of a file the user named; one that cannot be read is a :class:`ConfigError`
+    naming it and why (``what`` says what it was for: "the mix file")."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+
+
 def read_data_file(path: Path | str | None, shipped_name: str) -> tuple[str, Path]:
     """The text of ``path`` or of the shipped ``ctxrouter/data/<shipped_name>``, and its path."""
     if path is None:
         resource = files("ctxrouter") / "data" / shipped_name
         return resource.read_text(encoding="utf-8"), Path(str(resource))
-    where = Path(path)
-    try:
-        return where.read_text(encoding="utf-8"), where
-    except OSError as exc:
-        raise ConfigError(f"cannot read {where}: {exc.strerror or exc}") from None
+    return read_text(path), Path(path)
 
 
 def parse_yaml(text: str, where: Path) -> object:

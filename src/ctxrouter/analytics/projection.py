@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from ctxrouter.errors import ConfigError
+from ctxrouter.datafile import read_text
 from ctxrouter.models.pricing import Usage, price_usage
 from ctxrouter.models.registry import ModelInfo, ModelRegistry, parse_validated
 from ctxrouter.policy.tier import TIERS, Tier
@@ -280,8 +280,4 @@ def parse_mix(text: str, *, source: str) -> Mix:
 
 def load_mix(path: Path) -> Mix:
     """Read and validate a mix file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the mix file: {exc.strerror or exc}") from None
-    return parse_mix(text, source=str(path))
+    return parse_mix(read_text(path, "the mix file"), source=str(path))

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ctxrouter.config import Settings
+from ctxrouter.datafile import read_text
 from ctxrouter.errors import ConfigError, UnknownModelError, did_you_mean
 from ctxrouter.models.pricing import Quote, quote_usage
 from ctxrouter.models.usage import Usage
@@ -177,11 +178,7 @@ def parse_validated(text: str, model: type[M], *, source: str, expected: str) ->
 
 def load_price_table(path: Path) -> PriceTable:
     """Read and validate a price table file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the models file: {exc.strerror or exc}") from None
-    return parse_price_table(text, source=str(path))
+    return parse_price_table(read_text(path, "the models file"), source=str(path))
 
 
 def format_validation_error(exc: ValidationError, raw: Any, *, source: str) -> str:

@@ -12,7 +12,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from ctxrouter.catalog.catalog import Catalog
-from ctxrouter.datafile import parse_data_file, yaml_line
+from ctxrouter.datafile import parse_data_file, read_text, yaml_line
 from ctxrouter.errors import ConfigError, Problem, did_you_mean
 from ctxrouter.pipelines.spec import PipelineSpec
 
@@ -134,11 +134,7 @@ def load_pipeline(name_or_path: str, catalog: Catalog, dirs: Iterable[Path] = ()
                 f"unknown pipeline {name_or_path!r}{hint}; `ctxrouter pipeline list` shows them"
             )
         path = known[name_or_path]
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return parse_pipeline(text, path, catalog)
+    return parse_pipeline(read_text(path, "the pipeline"), path, catalog)
 
 
 def load_all(catalog: Catalog, dirs: Iterable[Path] = ()) -> list[PipelineSpec]:
