@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ctxrouter.cli.options import DbOpt
-from ctxrouter.cli.output import guarded, print_json, stderr, stdout
+from ctxrouter.cli.output import guarded, print_json, progress_bar, stderr, stdout
 from ctxrouter.cli.state import AppState, state
 from ctxrouter.errors import CtxRouterError
 
@@ -89,23 +89,13 @@ def _run(importer: TranscriptImporter) -> ImportSummary:
     if total < PROGRESS_FROM_BYTES or not sys.stderr.isatty():
         return importer.run()
     from rich.progress import (
-        BarColumn,
         DownloadColumn,
-        Progress,
-        TextColumn,
         TimeRemainingColumn,
         TransferSpeedColumn,
     )
 
-    with Progress(
-        TextColumn("importing"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=stderr(),
-        transient=True,
-    ) as bar:
+    columns = (DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    with progress_bar("importing", *columns) as bar:
         task = bar.add_task("import", total=total)
         return importer.run(progress=lambda done: bar.advance(task, done))
 

@@ -20,6 +20,7 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn
 
 from ctxrouter.errors import CatalogError, CtxRouterError
 
@@ -38,6 +39,12 @@ def stderr() -> Console:
     """The console for diagnostics. Flushes stdout first so the two keep their order."""
     sys.stdout.flush()
     return Console(stderr=True, soft_wrap=True)
+
+
+def progress_bar(label: str, *columns: ProgressColumn, transient: bool = True) -> Progress:
+    """A progress bar on stderr, as every long command shows one: ``label``, the bar, then
+    ``columns`` (counts, speed, time)."""
+    return Progress(TextColumn(label), BarColumn(), *columns, console=stderr(), transient=transient)
 
 
 def _default(value: Any) -> Any:

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ctxrouter.cli.options import AgentsOpt
-from ctxrouter.cli.output import guarded, print_json, print_store, stderr, stdout
+from ctxrouter.cli.output import guarded, print_json, print_store, progress_bar, stdout
 from ctxrouter.cli.state import AppState, state
 from ctxrouter.pipelines.loader import load_all, load_pipeline
 from ctxrouter.pipelines.report import PipelineReport, report
@@ -213,14 +213,8 @@ def batch_run(
     async def go() -> Any:
         async with app.runtime(provider, batch=batch_api) as runtime:
             runner = PipelineRunner(runtime.executor, runtime.clock, batch=batch_api)
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=stderr(),
-                transient=json_,
-            ) as progress:
+            columns = (MofNCompleteColumn(), TimeElapsedColumn())
+            with progress_bar("{task.description}", *columns, transient=json_) as progress:
                 bar = progress.add_task(spec.name, total=len(items))
 
                 def done(_: PipelineReport) -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ctxrouter.cli.output import guarded, print_json, print_store, stderr, stdout
+from ctxrouter.cli.output import guarded, print_json, print_store, progress_bar, stderr, stdout
 from ctxrouter.cli.state import state
 
 app = typer.Typer(no_args_is_help=True)
@@ -107,15 +107,8 @@ def run_month(
             f"{state(ctx).store_target().label}, is not touched)",
             verb="simulated events go to",
         )
-    with Progress(
-        TextColumn("simulating {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("days"),
-        TimeElapsedColumn(),
-        console=stderr(),
-        transient=True,
-    ) as progress:
+    columns = (MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn())
+    with progress_bar("simulating {task.description}", *columns) as progress:
         bar = progress.add_task(plan.name, total=plan.days)
         summary = asyncio.run(
             simulate_month(
