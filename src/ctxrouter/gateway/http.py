@@ -98,13 +98,19 @@ def response_headers(answer: UpstreamAnswer) -> dict[str, str]:
     return headers
 
 
-def error_type_of(content: bytes) -> str | None:
-    """``error.type`` of an Anthropic error body, if it is one."""
+def json_object(content: bytes) -> dict[str, Any] | None:
+    """``content`` parsed as a JSON object, or ``None`` when it is not one."""
     try:
         payload = json.loads(content)
     except ValueError:
         return None
-    error = payload.get("error") if isinstance(payload, dict) else None
+    return payload if isinstance(payload, dict) else None
+
+
+def error_type_of(content: bytes) -> str | None:
+    """``error.type`` of an Anthropic error body, if it is one."""
+    payload = json_object(content)
+    error = payload.get("error") if payload is not None else None
     found = error.get("type") if isinstance(error, dict) else None
     return found if isinstance(found, str) else None
 
@@ -142,6 +148,7 @@ __all__ = [
     "error_type_of",
     "forward_headers",
     "healthz",
+    "json_object",
     "last_user_text",
     "path_of",
     "read_body",

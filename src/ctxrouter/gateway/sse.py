@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ctxrouter.gateway.http import json_object
 from ctxrouter.models.usage import StreamEvent, Usage, merge_stream_usage, parse_usage
 
 # the events that carry usage, the end, or an error (an event without a name is read too)
@@ -21,11 +22,8 @@ _WANTED = frozenset({b"message_start", b"message_delta", b"message_stop", b"erro
 
 def usage_from_body(body: bytes) -> Usage | None:
     """The usage of a non-streamed message answer, or ``None`` when it carries none."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return None
-    usage = payload.get("usage") if isinstance(payload, dict) else None
+    payload = json_object(body)
+    usage = payload.get("usage") if payload is not None else None
     return parse_usage(usage) if isinstance(usage, dict) else None
 
 
