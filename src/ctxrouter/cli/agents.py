@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ctxrouter.catalog.agent import Agent
 from ctxrouter.catalog.loader import lint as lint_paths
-from ctxrouter.cli.options import JsonOpt
+from ctxrouter.cli.options import AgentsOpt, JsonOpt
 from ctxrouter.cli.output import guarded, print_json, stderr, stdout
 from ctxrouter.cli.state import state
 from ctxrouter.policy.model_policy import PolicyKind
@@ -126,10 +126,7 @@ def _exit_if_skipped(ctx: typer.Context) -> None:
 def show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The agent's name.")],
-    dirs: Annotated[
-        list[Path] | None,
-        typer.Option("--agents", "--dir", help="Extra agent folder (repeatable)."),
-    ] = None,
+    dirs: AgentsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Show one agent: its policy, the reasoning, and where it was defined."""
