@@ -8,13 +8,13 @@ then prefers.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ctxrouter.catalog.agent import Agent, AgentFormat
 from ctxrouter.errors import InputError
+from ctxrouter.textdiff import unified_diff
 
 _PREFERENCE = re.compile(r"^(\s+preference:\s*)(haiku|sonnet|opus)(\s*(?:#.*)?)$", re.M)
 _MODEL_LINE = re.compile(r"^(model:\s*)(haiku|sonnet|opus|inherit)(\s*(?:#.*)?)$", re.M)
@@ -29,14 +29,7 @@ class Edit:
     after: str
 
     def diff(self) -> str:
-        return "".join(
-            difflib.unified_diff(
-                self.before.splitlines(keepends=True),
-                self.after.splitlines(keepends=True),
-                fromfile=str(self.source),
-                tofile=str(self.target),
-            )
-        )
+        return unified_diff(self.before, self.after, str(self.source), str(self.target))
 
 
 def plan_edit(agent: Agent, tier: str, *, override_dir: Path | None) -> Edit:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ctxrouter.cli.output import guarded, print_json, stderr, stdout
+from ctxrouter.textdiff import unified_diff
 
 
 @guarded
@@ -39,14 +39,7 @@ def install_hook(
     existed = path.exists()
     done = settings_file.install(path, command, dry_run=dry_run)
     old, new = _diff_names(path)
-    diff = "".join(
-        difflib.unified_diff(
-            done.before.splitlines(keepends=True),
-            done.after.splitlines(keepends=True),
-            fromfile=old if existed else "/dev/null",
-            tofile=new,
-        )
-    )
+    diff = unified_diff(done.before, done.after, old if existed else "/dev/null", new)
     if json_:
         record = {
             "path": str(path),

@@ -19,7 +19,6 @@ Everything here but :func:`read_folder` and :func:`write` is pure (text in, text
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,6 +32,7 @@ from ctxrouter.catalog.frontmatter import FrontmatterError, parse
 from ctxrouter.integrations.claude_code.files import read_text_exact, write_atomic
 from ctxrouter.policy.model_policy import PolicyKind
 from ctxrouter.policy.tier import Tier
+from ctxrouter.textdiff import unified_diff
 
 
 class Action(StrEnum):
@@ -58,19 +58,9 @@ class FileExport:
 
     def diff(self) -> str:
         """A unified diff of the change ('' when nothing changes)."""
-        if self.before == self.after:
-            return ""
         a, b = ("", "") if self.path.is_absolute() else ("a/", "b/")
         old = "/dev/null" if self.action is Action.CREATED else f"{a}{self.path}"
-        new = f"{b}{self.path}"
-        return "".join(
-            difflib.unified_diff(
-                self.before.splitlines(keepends=True),
-                self.after.splitlines(keepends=True),
-                fromfile=old,
-                tofile=new,
-            )
-        )
+        return unified_diff(self.before, self.after, old, f"{b}{self.path}")
 
 
 class Refused(Exception):
