@@ -2,7 +2,7 @@
 
 from ctxrouter.catalog.agent import Agent, AgentFormat
 from ctxrouter.catalog.catalog import Catalog
-from ctxrouter.catalog.discovery import AgentFolder, agent_folders, discover_catalog
+from ctxrouter.catalog.discovery import AgentFolder, discover_catalog, watched_folders
 from ctxrouter.catalog.loader import builtin_dir, lint, load_catalog, load_folder
 from ctxrouter.catalog.parse import parse_agent_text
 
@@ -11,11 +11,11 @@ __all__ = [
     "AgentFolder",
     "AgentFormat",
     "Catalog",
-    "agent_folders",
     "builtin_dir",
     "discover_catalog",
     "lint",
     "load_catalog",
     "load_folder",
     "parse_agent_text",
+    "watched_folders",
 ]

@@ -44,30 +44,30 @@ class AgentFolder:
 
 
 def claude_code_dirs(cwd: Path, home: Path) -> list[Path]:
-    """Claude Code's agent folders that exist: user level first, then the project's."""
+    """Claude Code's agent folders, existing or not: user level first, then the project's."""
     found = [home / ".claude" / "agents", cwd / ".claude" / "agents"]
-    unique = list(dict.fromkeys(folder.resolve() for folder in found))
-    return [folder for folder in unique if folder.is_dir()]
+    return list(dict.fromkeys(folder.resolve() for folder in found))
 
 
-def agent_folders(
-    settings: Settings,
-    extra_dirs: Sequence[Path] = (),
-    *,
-    cwd: Path | None = None,
-    home: Path | None = None,
-    exclude: Sequence[Path] = (),
+def watched_folders(settings: Settings, cwd: Path | None, home: Path | None) -> list[Path]:
+    """Every folder whose agent files can change what :func:`discover_catalog` finds, whether
+    it exists yet or not (the hook's helper rebuilds its router when one changes)."""
+    found = claude_code_dirs(cwd or Path.cwd(), home or Path.home())
+    return [*found, *(Path(d).expanduser() for d in settings.agent_dirs)]
+
+
+def _folders(
+    settings: Settings, extra_dirs: Sequence[Path], where: tuple[Path | None, Path | None]
 ) -> list[AgentFolder]:
-    """The folders agents are read from, lowest precedence first, without ``exclude`` (a
-    folder being written, such as ``export claude-code``'s target: its files are output).
-
-    Raises :class:`InputError` for a folder named explicitly that does not exist."""
+    """The folders agents are read from, lowest precedence first. Raises
+    :class:`InputError` for a folder named explicitly that does not exist."""
     folders: list[AgentFolder] = []
     if settings.include_builtin_agents:
         folders.append(AgentFolder(builtin_dir(), "built-in"))
     if settings.claude_code_agents:
+        cwd, home = where
         found = claude_code_dirs(cwd or Path.cwd(), home or Path.home())
-        folders.extend(AgentFolder(folder, "claude-code") for folder in found)
+        folders.extend(AgentFolder(folder, "claude-code") for folder in found if folder.is_dir())
     named = [
         *((Path(d).expanduser(), "agent_dirs") for d in settings.agent_dirs),
         *((Path(d).expanduser(), "--agents") for d in extra_dirs),
@@ -76,8 +76,7 @@ def agent_folders(
         if not path.exists():
             raise InputError(f"{origin} {path}: no such folder")
         folders.append(AgentFolder(path, origin))
-    skipped = {folder.resolve() for folder in exclude}
-    return [f for f in folders if f.path.resolve() not in skipped]
+    return folders
 
 
 def discover_catalog(
@@ -89,11 +88,16 @@ def discover_catalog(
     exclude: Sequence[Path] = (),
 ) -> tuple[Catalog, list[Problem]]:
     """The catalog every entry point routes with, and the problems of the files skipped (or
-    read with warnings). An empty catalog raises :class:`CatalogError`."""
+    read with warnings). ``exclude`` leaves out a folder being written (``export
+    claude-code``'s target: its files are output). An empty catalog raises
+    :class:`CatalogError`."""
     agents: dict[str, Agent] = {}
     overridden: set[str] = set()
     problems: list[Problem] = []
-    for folder in agent_folders(settings, extra_dirs, cwd=cwd, home=home, exclude=exclude):
+    skipped = {folder.resolve() for folder in exclude}
+    for folder in _folders(settings, extra_dirs, (cwd, home)):
+        if folder.path.resolve() in skipped:
+            continue
         found, folder_problems = load_folder(folder.path, builtin=folder.builtin)
         problems.extend(folder_problems)
         for agent in found:
@@ -111,4 +115,4 @@ def discover_catalog(
     return Catalog(agents, frozenset(overridden)), problems
 
 
-__all__ = ["AgentFolder", "agent_folders", "claude_code_dirs", "discover_catalog"]
+__all__ = ["AgentFolder", "claude_code_dirs", "discover_catalog", "watched_folders"]

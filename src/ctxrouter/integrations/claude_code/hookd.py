@@ -72,15 +72,12 @@ class RouterCache:
 def fingerprint(cwd: Path | None, home: Path) -> tuple[Any, ...]:
     """What the router depends on that can change while the helper runs: the config file
     and the agent folders (names, sizes and modification times of their files)."""
+    from ctxrouter.catalog.discovery import watched_folders
     from ctxrouter.config import Settings, default_config_path
 
     config = default_config_path()
     settings = Settings.load()
-    folders = [
-        home / ".claude" / "agents",
-        *([cwd / ".claude" / "agents"] if cwd is not None else []),
-        *(Path(d).expanduser() for d in settings.agent_dirs),
-    ]
+    folders = watched_folders(settings, cwd, home)
     entries: list[Any] = [_stat(config)]
     for folder in folders:
         entries.append((str(folder), _stat(folder)))
