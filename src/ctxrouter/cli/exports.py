@@ -76,10 +76,11 @@ def claude_code(
 
 
 def _summary(folder: Path, plan: list[FileExport], *, dry_run: bool) -> dict[str, Any]:
-    from ctxrouter.integrations.claude_code.export import Action
+    from ctxrouter.integrations.claude_code.export import EXPORT_ACTIONS
+    from ctxrouter.integrations.claude_code.files import Action
 
     out: dict[str, Any] = {"dir": str(folder), "dry_run": dry_run}
-    for action in Action:
+    for action in EXPORT_ACTIONS:
         out[action.value] = []
     for e in plan:
         record: dict[str, Any] = {"agent": e.agent, "path": str(e.path)}
@@ -93,12 +94,13 @@ def _summary(folder: Path, plan: list[FileExport], *, dry_run: bool) -> dict[str
             if dry_run and e.action is not Action.UNCHANGED:
                 record["diff"] = e.diff()
         out[e.action.value].append(record)
-    out["counts"] = {action.value: len(out[action.value]) for action in Action}
+    out["counts"] = {action.value: len(out[action.value]) for action in EXPORT_ACTIONS}
     return out
 
 
 def _print(plan: list[FileExport], *, dry_run: bool) -> None:
-    from ctxrouter.integrations.claude_code.export import Action
+    from ctxrouter.integrations.claude_code.export import EXPORT_ACTIONS
+    from ctxrouter.integrations.claude_code.files import Action
 
     if dry_run:
         sys.stdout.write("".join(e.diff() for e in plan))  # as is: CRLF files show their CRs
@@ -115,7 +117,7 @@ def _print(plan: list[FileExport], *, dry_run: bool) -> None:
         out.print(f"{e.action.value:<10}{e.path}  {what}", **_PLAIN)
         if e.note and e.action is not Action.SKIPPED:
             out.print(f"{'':<10}{e.note}", **_PLAIN)
-    counts = {a: sum(1 for e in plan if e.action is a) for a in Action}
+    counts = {a: sum(1 for e in plan if e.action is a) for a in EXPORT_ACTIONS}
     tail = "; dry run: nothing written" if dry_run else ""
     summary = ", ".join(f"{n} {a.value}" for a, n in counts.items())
     out.print(f"{len(plan)} file(s): {summary}{tail}", **_PLAIN)

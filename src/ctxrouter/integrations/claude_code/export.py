@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +28,13 @@ import yaml
 
 from ctxrouter.catalog.agent import Agent
 from ctxrouter.catalog.frontmatter import FrontmatterError, parse
-from ctxrouter.integrations.claude_code.files import read_text_exact, write_atomic
+from ctxrouter.integrations.claude_code.files import Action, read_text_exact, write_atomic
 from ctxrouter.policy.model_policy import PolicyKind
 from ctxrouter.policy.tier import Tier
 from ctxrouter.textdiff import unified_diff
 
-
-class Action(StrEnum):
-    CHANGED = "changed"
-    UNCHANGED = "unchanged"
-    CREATED = "created"
-    SKIPPED = "skipped"
+# What an export can do to a file, in the order its summary lists them.
+EXPORT_ACTIONS = (Action.CHANGED, Action.UNCHANGED, Action.CREATED, Action.SKIPPED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,19 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+from enum import StrEnum
 from pathlib import Path
+
+
+class Action(StrEnum):
+    """What a command did (or, in a dry run, would do) to one of Claude Code's files."""
+
+    CREATED = "created"  # export --create: a new agent file
+    CHANGED = "changed"  # export: the model: line written
+    ADDED = "added"  # install-hook: the hook entry added to settings
+    UPDATED = "updated"  # install-hook: an older ctxrouter entry brought up to date
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"  # export: not ours to write, or unreadable (the note says which)
 
 
 def read_text_exact(path: Path) -> str:

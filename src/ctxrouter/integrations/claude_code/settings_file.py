@@ -30,23 +30,16 @@ import shlex
 import shutil
 import sys
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ctxrouter.errors import ConfigError
-from ctxrouter.integrations.claude_code.files import read_text_exact, write_atomic
+from ctxrouter.integrations.claude_code.files import Action, read_text_exact, write_atomic
 
 EVENT = "PreToolUse"
 MATCHER = "Agent"
 HOOK_ARGS = "hook pre-tool-use"
 _OURS = re.compile(r"""(?:^|[\s/\\'"])ctxrouter(?:\.exe)?['"]?\s+hook\s+pre-tool-use(?:\s|$)""")
-
-
-class Action(StrEnum):
-    ADDED = "added"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
 
 
 @dataclass(frozen=True, slots=True)
