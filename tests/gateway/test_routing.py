@@ -9,9 +9,12 @@ import httpx
 from ctxrouter.catalog.discovery import discover_catalog
 from ctxrouter.catalog.loader import builtin_dir
 from ctxrouter.config import OverridePolicy, Settings
+from ctxrouter.telemetry.event import Event
 from ctxrouter.testing.fake_anthropic import Fault
 
 from .conftest import Setup, StartGateway
+
+AGENT = "x-ctxrouter-agent"
 
 SIMPLE_CODE_TASK = "Write a Python function that adds two numbers."
 PYTHON_PRO_BODY = (builtin_dir() / "python-pro.md").read_text().split("---\n", 2)[2]
@@ -210,34 +213,25 @@ def test_agent_files_given_to_the_gateway_are_recognised(
 AUDIT = "Audit the login handler for injection and secrets in logs."
 
 
+def audit_on_haiku(setup: Setup) -> tuple[str, Event]:
+    """security-auditor (sonnet, falling back to opus) asked for haiku: the model sent
+    upstream and the request's event."""
+    post(setup, model="claude-haiku-5-5", text=AUDIT, headers={AGENT: "security-auditor"})
+    (event,) = setup.events
+    return setup.fake.requests[-1].body["model"], event
+
+
 def test_a_client_below_a_security_agents_floor_is_raised(gateway: Setup) -> None:
-    post(
-        gateway,
-        model="claude-haiku-5-5",
-        text=AUDIT,
-        headers={"x-ctxrouter-agent": "security-auditor"},
-    )
-    assert gateway.fake.requests[-1].body["model"] == "claude-sonnet-5-5"
-    (event,) = gateway.events
-    assert (event.model, event.requested_model, event.route_flag) == (
-        "claude-sonnet-5-5",
-        "claude-haiku-5-5",
-        None,
-    )
+    sent, event = audit_on_haiku(gateway)
+    assert sent == event.model == "claude-sonnet-5-5"
+    assert (event.requested_model, event.route_flag) == ("claude-haiku-5-5", None)
     assert (event.route_reason or "").startswith("floor: claude-haiku-5-5 (haiku) is below")
 
 
 def test_override_never_keeps_a_model_below_the_floor_and_flags_it(
     start_gateway: StartGateway,
 ) -> None:
-    setup = start_gateway(override=OverridePolicy.NEVER)
-    post(
-        setup,
-        model="claude-haiku-5-5",
-        text=AUDIT,
-        headers={"x-ctxrouter-agent": "security-auditor"},
-    )
-    assert setup.fake.requests[-1].body["model"] == "claude-haiku-5-5"
-    (event,) = setup.events
+    sent, event = audit_on_haiku(start_gateway(override=OverridePolicy.NEVER))
+    assert sent == event.model == "claude-haiku-5-5"
     assert event.route_flag == "below-floor"
     assert "below security-auditor's tiers (sonnet, opus)" in (event.route_reason or "")
