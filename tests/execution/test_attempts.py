@@ -162,3 +162,15 @@ def test_attempt_options_follow_the_policy(registry: ModelRegistry) -> None:
     escalated = attempt_options(python, Tier.SONNET, tiers, escalated_from=Tier.HAIKU)
     assert [o.model for o in escalated] == [SONNET]  # never below the escalated tier
     assert [o.model for o in attempt_options(None, Tier.HAIKU, tiers)] == [HAIKU]
+
+
+async def test_a_failing_sink_never_breaks_the_answer(
+    registry: ModelRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(event: Event) -> None:
+        raise OSError("disk full")
+
+    made = AttemptEngine.from_settings(RetrySettings(), registry, clock=VirtualClock(), sink=broken)
+    answer, handle = await made.run(new_run(), OPTIONS, Script([USAGE]))
+    assert answer == f"answer from {HAIKU}" and handle.emitted
+    assert "the telemetry sink failed" in caplog.text

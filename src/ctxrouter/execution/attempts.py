@@ -30,6 +30,7 @@ Seams for what plugs in next:
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -49,6 +50,7 @@ from ctxrouter.policy.tier import Tier
 from ctxrouter.telemetry.event import Event, Outcome, new_id
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 EventSink = Callable[[Event], None]
 
 
@@ -212,7 +214,10 @@ class AttemptHandle:
         for guard in self.engine.guards:
             guard.settle(self, event)
         if self.engine.sink is not None:
-            self.engine.sink(event)
+            try:
+                self.engine.sink(event)
+            except Exception:  # telemetry must never break the answer
+                log.exception("the telemetry sink failed on event %s", event.event_id)
 
     def abandon(self) -> None:
         """The attempt ends without an Event: guards release what they reserved."""
